@@ -1,0 +1,6 @@
+/** Every CLI command, in the order `prefopt --help` lists them. */
+import type { Command } from 'commander';
+import { addLossesCommand } from './losses.ts';
+import { addLossCommand } from './loss.ts';
+
+export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand];

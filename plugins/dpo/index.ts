@@ -1,0 +1,60 @@
+/**
+ * DPO — Direct Preference Optimization (sigmoid loss), with optional label smoothing
+ * (conservative DPO, cDPO).
+ *
+ *   rho_c = log pi(y_w|x) - log pi_ref(y_w|x),  rho_r = log pi(y_l|x) - log pi_ref(y_l|x)
+ *   z = beta * (rho_c - rho_r)
+ *   loss = -(1 - eps) * log sigma(z) - eps * log sigma(-z)
+ *
+ * Paper: Rafailov et al., "Direct Preference Optimization: Your Language Model is Secretly a
+ * Reward Model", arXiv:2305.18290. cDPO: Mitchell, "A note on DPO with noisy preferences" (2023).
+ * Matches TRL's `loss_type="sigmoid"`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+
+export interface DpoParams {
+  [key: string]: unknown;
+  beta: number;
+  labelSmoothing: number;
+}
+
+const dpo: PreferenceLoss<DpoParams> = {
+  name: 'dpo',
+  aliases: ['sigmoid'],
+  description: 'Direct Preference Optimization: logistic loss on the implicit reward margin.',
+  formula: 'z = beta*(rho_c - rho_r); loss = -(1-eps)*log sigma(z) - eps*log sigma(-z)',
+  paper: { title: 'Direct Preference Optimization: Your Language Model is Secretly a Reward Model', url: 'https://arxiv.org/abs/2305.18290' },
+  paramsSchema: {
+    type: 'object',
+    properties: {
+      beta: betaParam,
+      labelSmoothing: {
+        type: 'number',
+        minimum: 0,
+        maximum: 0.5,
+        default: 0,
+        description: 'Probability eps that a preference label is flipped (conservative DPO); 0 is plain DPO.',
+      },
+    },
+  },
+  requiresReference: true,
+  invariants: [
+    { kind: 'rho-shift-invariant' },
+    { kind: 'value-at-zero-rho', value: () => Math.LN2 },
+    { kind: 'non-increasing-in-chosen' },
+    { kind: 'non-decreasing-in-rejected' },
+    { kind: 'rewards-are-beta-rho' },
+  ],
+  compute(inputs, { beta, labelSmoothing }) {
+    const rho = logRatios(inputs);
+    const z = tf.mul(tf.sub(rho.chosen, rho.rejected), beta);
+    const losses = tf.sub(
+      tf.mul(logSigmoid(z), -(1 - labelSmoothing)),
+      tf.mul(logSigmoid(tf.neg(z)), labelSmoothing),
+    ) as tf.Tensor1D;
+    return { losses, ...betaRewards(rho, beta) };
+  },
+};
+
+export default dpo;
