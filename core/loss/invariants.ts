@@ -5,7 +5,12 @@
  */
 import type { LossParams } from './contract.ts';
 
-export type Invariant =
+export type Invariant = InvariantSpec & {
+  /** The invariant holds only for params where this returns true (default: always). */
+  when?: (params: LossParams) => boolean;
+};
+
+type InvariantSpec =
   /** Adding one constant to a policy log-prob and its reference leaves loss and gradient unchanged. */
   | { kind: 'rho-shift-invariant' }
   /** With policy = reference (rho = 0) the loss equals `value(params)`, e.g. ln 2 for DPO. */
@@ -35,4 +40,4 @@ export type Invariant =
   /** rewards = beta * (policy - reference) for chosen and rejected. */
   | { kind: 'rewards-are-beta-rho' };
 
-export type InvariantKind = Invariant['kind'];
+export type InvariantKind = InvariantSpec['kind'];

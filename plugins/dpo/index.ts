@@ -42,8 +42,9 @@ const dpo: PreferenceLoss<DpoParams> = {
   invariants: [
     { kind: 'rho-shift-invariant' },
     { kind: 'value-at-zero-rho', value: () => Math.LN2 },
-    { kind: 'non-increasing-in-chosen' },
-    { kind: 'non-decreasing-in-rejected' },
+    // With label smoothing the loss is minimal at a finite margin, so it is monotone only without.
+    { kind: 'non-increasing-in-chosen', when: (p) => !p.labelSmoothing },
+    { kind: 'non-decreasing-in-rejected', when: (p) => !p.labelSmoothing },
     { kind: 'rewards-are-beta-rho' },
   ],
   compute(inputs, { beta, labelSmoothing }) {

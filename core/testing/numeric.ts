@@ -1,0 +1,29 @@
+/** Float64 helpers and tolerance checks used by the property-test kit. */
+
+/** Relative 1e-5 or absolute 1e-6: the float32-precision agreement the kit asks of losses. */
+export const FLOAT32_TOLERANCE = { relative: 1e-5, absolute: 1e-6 };
+
+/** Whether `actual` agrees with `expected` within a relative or an absolute tolerance. */
+export function isClose(actual: number, expected: number, tolerance = FLOAT32_TOLERANCE): boolean {
+  if (Number.isNaN(actual) || Number.isNaN(expected)) return false;
+  if (actual === expected) return true;
+  const diff = Math.abs(actual - expected);
+  return diff <= tolerance.absolute || diff <= tolerance.relative * Math.abs(expected);
+}
+
+/** Throws an Error with `message` and the two values when they are not close. */
+export function assertClose(actual: number, expected: number, message: string, tolerance = FLOAT32_TOLERANCE): void {
+  if (!isClose(actual, expected, tolerance)) {
+    throw new Error(`${message}: got ${actual}, expected ${expected} (tolerance rel ${tolerance.relative}, abs ${tolerance.absolute})`);
+  }
+}
+
+/** log(1 + e^x) in float64, stable for large |x|. */
+export function softplus64(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+}
+
+/** The float64 DPO loss -log sigma(beta*(rho_c - rho_r)), the yardstick of DPO-relative invariants. */
+export function dpoLoss64(rhoChosen: number, rhoRejected: number, beta: number): number {
+  return softplus64(-beta * (rhoChosen - rhoRejected));
+}
