@@ -1,0 +1,49 @@
+/**
+ * AOT (unpaired) — Alignment via Optimal Transport for unpaired data: the chosen log-ratios and
+ * the rejected log-ratios are sorted over the batch separately, and the k-th smallest chosen one
+ * is compared with the k-th smallest rejected one.
+ *
+ *   z_k = beta * (sort_batch(rho_c)_k - sort_batch(rho_r)_k)
+ *   loss_k = -(1 - eps) * log sigma(z_k) - eps * log sigma(-z_k)
+ *
+ * Batch-coupled: loss_k belongs to the k-th order statistics, not to pair k. With one pair it is
+ * (conservative) DPO. Rewards are per pair, beta * rho.
+ *
+ * Paper: Melnyk et al., "Distributional Preference Alignment of LLMs via Optimal Transport",
+ * arXiv:2406.05882. Matches TRL's `loss_type="aot_unpaired"` (older TRL called it `aot_pair`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { labelSmoothingParam, smoothedLogistic } from '../aot/index.ts';
+import { sortAscending } from '../aot/sort.ts';
+
+export interface AotUnpairedParams {
+  [key: string]: unknown;
+  beta: number;
+  labelSmoothing: number;
+}
+
+const aotUnpaired: PreferenceLoss<AotUnpairedParams> = {
+  name: 'aot-unpaired',
+  aliases: [],
+  description: 'Alignment via Optimal Transport (unpaired): DPO between batch-sorted chosen and rejected log-ratios.',
+  formula: 'z = beta*(sort(rho_c) - sort(rho_r)); loss = -(1-eps)*log sigma(z) - eps*log sigma(-z)',
+  paper: { title: 'Distributional Preference Alignment of LLMs via Optimal Transport', url: 'https://arxiv.org/abs/2406.05882' },
+  paramsSchema: { type: 'object', properties: { beta: betaParam, labelSmoothing: labelSmoothingParam } },
+  requiresReference: true,
+  batchCoupled: true,
+  invariants: [
+    { kind: 'rho-shift-invariant' },
+    { kind: 'value-at-zero-rho', value: () => Math.LN2 },
+    { kind: 'non-increasing-in-chosen' },
+    { kind: 'non-decreasing-in-rejected' },
+    { kind: 'rewards-are-beta-rho' },
+  ],
+  compute(inputs, { beta, labelSmoothing }) {
+    const rho = logRatios(inputs);
+    const z = tf.mul(tf.sub(sortAscending(rho.chosen), sortAscending(rho.rejected)), beta);
+    return { losses: smoothedLogistic(z, labelSmoothing), ...betaRewards(rho, beta) };
+  },
+};
+
+export default aotUnpaired;

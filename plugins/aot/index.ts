@@ -1,0 +1,64 @@
+/**
+ * AOT — Alignment via Optimal Transport (paired): DPO on batch-sorted log-ratio margins, which
+ * makes the chosen-vs-rejected margin distribution first-order stochastically dominate the
+ * reference's.
+ *
+ *   s = sort_batch(log pi(y_w) - log pi(y_l)),  t = sort_batch(log pi_ref(y_w) - log pi_ref(y_l))
+ *   z_k = beta * (s_k - t_k)
+ *   loss_k = -(1 - eps) * log sigma(z_k) - eps * log sigma(-z_k)
+ *
+ * Batch-coupled: loss_k belongs to the k-th smallest margin, not to pair k, and a pair's gradient
+ * depends on where its margin ranks in the batch. With one pair it is (conservative) DPO.
+ * Rewards are per pair, beta * rho, as TRL logs them.
+ *
+ * Paper: Melnyk et al., "Distributional Preference Alignment of LLMs via Optimal Transport",
+ * arXiv:2406.05882. Matches TRL's `loss_type="aot"`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { betaParam, betaRewards, logRatios, logSigmoid, requireReference, type PreferenceLoss } from '../../core/loss/index.ts';
+import { sortAscending } from './sort.ts';
+
+export interface AotParams {
+  [key: string]: unknown;
+  beta: number;
+  labelSmoothing: number;
+}
+
+/** (Conservative) DPO's logistic loss on z: -(1-eps) log sigma(z) - eps log sigma(-z). */
+export function smoothedLogistic(z: tf.Tensor, eps: number): tf.Tensor1D {
+  return tf.sub(tf.mul(logSigmoid(z), -(1 - eps)), tf.mul(logSigmoid(tf.neg(z)), eps)) as tf.Tensor1D;
+}
+
+export const labelSmoothingParam = {
+  type: 'number',
+  minimum: 0,
+  maximum: 0.5,
+  default: 0,
+  description: 'Probability eps that a preference label is flipped (conservative form); 0 is the plain logistic loss.',
+} as const;
+
+const aot: PreferenceLoss<AotParams> = {
+  name: 'aot',
+  aliases: [],
+  description: 'Alignment via Optimal Transport (paired): DPO on batch-sorted policy and reference margins.',
+  formula: 's = sort(pi_c - pi_r), t = sort(ref_c - ref_r); z = beta*(s - t); loss = -(1-eps)*log sigma(z) - eps*log sigma(-z)',
+  paper: { title: 'Distributional Preference Alignment of LLMs via Optimal Transport', url: 'https://arxiv.org/abs/2406.05882' },
+  paramsSchema: { type: 'object', properties: { beta: betaParam, labelSmoothing: labelSmoothingParam } },
+  requiresReference: true,
+  batchCoupled: true,
+  invariants: [
+    { kind: 'value-at-zero-rho', value: () => Math.LN2 },
+    { kind: 'non-increasing-in-chosen' },
+    { kind: 'non-decreasing-in-rejected' },
+    { kind: 'rewards-are-beta-rho' },
+  ],
+  compute(inputs, { beta, labelSmoothing }) {
+    const { refChosen, refRejected } = requireReference(inputs);
+    const policyMargins = sortAscending(tf.sub(inputs.policyChosen, inputs.policyRejected) as tf.Tensor1D);
+    const refMargins = sortAscending(tf.sub(refChosen, refRejected) as tf.Tensor1D);
+    const z = tf.mul(tf.sub(policyMargins, refMargins), beta);
+    return { losses: smoothedLogistic(z, labelSmoothing), ...betaRewards(logRatios(inputs), beta) };
+  },
+};
+
+export default aot;

@@ -1,0 +1,49 @@
+/**
+ * APO-down — Anchored Preference Optimization, variant for chosen answers worse than the model's
+ * own: lower the chosen likelihood, and the rejected one more.
+ *
+ *   loss = sigma(beta * rho_c) + (1 - sigma(beta * (rho_c - rho_r)))
+ *
+ * This is TRL's form. The paper's Eq. 8 is sigma(beta rho_c) - sigma(beta (rho_c - rho_r)); TRL
+ * adds the constant 1 (so the loss lies in [0, 2] and equals 1 at rho = 0), which changes no
+ * gradient. (1 - sigma(x) is computed as sigma(-x).)
+ *
+ * Paper: D'Oosterlinck et al., "Anchored Preference Optimization and Contrastive Revisions:
+ * Addressing Underspecification in Alignment", arXiv:2408.06266 (Eq. 8). Matches TRL's
+ * `loss_type="apo_down"`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+
+export interface ApoDownParams {
+  [key: string]: unknown;
+  beta: number;
+}
+
+const apoDown: PreferenceLoss<ApoDownParams> = {
+  name: 'apo-down',
+  aliases: [],
+  description: 'Anchored Preference Optimization (down): push both rewards down, the rejected one further.',
+  formula: 'loss = sigma(beta*rho_c) + 1 - sigma(beta*(rho_c - rho_r))   (TRL: the paper\'s Eq. 8 plus 1)',
+  paper: {
+    title: 'Anchored Preference Optimization and Contrastive Revisions: Addressing Underspecification in Alignment',
+    url: 'https://arxiv.org/abs/2408.06266',
+  },
+  paramsSchema: { type: 'object', properties: { beta: betaParam } },
+  requiresReference: true,
+  invariants: [
+    { kind: 'rho-shift-invariant' },
+    { kind: 'value-at-zero-rho', value: () => 1 },
+    { kind: 'non-decreasing-in-rejected' },
+    { kind: 'rewards-are-beta-rho' },
+  ],
+  compute(inputs, { beta }) {
+    const rho = logRatios(inputs);
+    const rewards = betaRewards(rho, beta);
+    const margin = tf.sub(rewards.chosenRewards, rewards.rejectedRewards);
+    const losses = tf.add(tf.sigmoid(rewards.chosenRewards), tf.sigmoid(tf.neg(margin))) as tf.Tensor1D;
+    return { losses, ...rewards };
+  },
+};
+
+export default apoDown;

@@ -1,0 +1,45 @@
+/**
+ * BCO (pairwise) — Binary Classifier Optimization on paired data: a binary classifier whose logit
+ * is the implicit reward, chosen answers labelled 1 and rejected ones 0.
+ *
+ *   loss = -log sigma(beta * rho_c - delta) - log sigma(-(beta * rho_r - delta)),  delta = 0
+ *
+ * The paper (and older TRL) shifts both rewards by delta, a running mean of the rewards across
+ * training steps. That state lives outside a per-batch loss, and TRL's current DPOTrainer drops it
+ * too: here delta = 0, so a pair's loss depends on that pair alone.
+ *
+ * Paper: Jung et al., "Binary Classifier Optimization for Large Language Model Alignment",
+ * arXiv:2404.04656. Matches TRL's current `loss_type="bco_pair"`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+
+export interface BcoPairParams {
+  [key: string]: unknown;
+  beta: number;
+}
+
+const bcoPair: PreferenceLoss<BcoPairParams> = {
+  name: 'bco-pair',
+  aliases: [],
+  description: 'Binary Classifier Optimization (pairwise): chosen reward classified positive, rejected negative (no running-mean shift).',
+  formula: 'r = beta*rho; loss = -log sigma(r_c) - log sigma(-r_r)   (running-mean shift delta = 0)',
+  paper: { title: 'Binary Classifier Optimization for Large Language Model Alignment', url: 'https://arxiv.org/abs/2404.04656' },
+  paramsSchema: { type: 'object', properties: { beta: betaParam } },
+  requiresReference: true,
+  invariants: [
+    { kind: 'rho-shift-invariant' },
+    { kind: 'value-at-zero-rho', value: () => 2 * Math.LN2 },
+    { kind: 'non-increasing-in-chosen' },
+    { kind: 'non-decreasing-in-rejected' },
+    { kind: 'rewards-are-beta-rho' },
+  ],
+  compute(inputs, { beta }) {
+    const rho = logRatios(inputs);
+    const rewards = betaRewards(rho, beta);
+    const losses = tf.neg(tf.add(logSigmoid(rewards.chosenRewards), logSigmoid(tf.neg(rewards.rejectedRewards)))) as tf.Tensor1D;
+    return { losses, ...rewards };
+  },
+};
+
+export default bcoPair;

@@ -1,0 +1,54 @@
+/**
+ * DiscoPOP — the Log-Ratio Modulated Loss discovered by LLM-driven objective search: a blend of
+ * the logistic (DPO) loss and the exponential loss, mixed by a sigmoid of the margin.
+ *
+ *   z = beta * (rho_c - rho_r),  m = sigma(z / tau)
+ *   loss = (1 - m) * (-log sigma(z)) + m * exp(-z)
+ *
+ * Computed as sigma(-z/tau) * softplus(-z) + exp(-z - softplus(-z/tau)), the same function
+ * written so that exp(-z) never overflows for a very negative margin (where m underflows to 0 and
+ * the direct form gives inf * 0 = NaN).
+ *
+ * Paper: Chris Lu et al., "Discovering Preference Optimization Algorithms with and for Large
+ * Language Models", arXiv:2406.08414 (Eq. 5). Matches TRL's `loss_type="discopop"` (tau =
+ * `discopop_tau`, default 0.05).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+
+export interface DiscopopParams {
+  [key: string]: unknown;
+  beta: number;
+  tau: number;
+}
+
+const discopop: PreferenceLoss<DiscopopParams> = {
+  name: 'discopop',
+  aliases: [],
+  description: 'DiscoPOP: logistic and exponential losses blended by sigma(margin / tau).',
+  formula: 'z = beta*(rho_c - rho_r); m = sigma(z/tau); loss = (1-m)*(-log sigma(z)) + m*exp(-z)',
+  paper: { title: 'Discovering Preference Optimization Algorithms with and for Large Language Models', url: 'https://arxiv.org/abs/2406.08414' },
+  paramsSchema: {
+    type: 'object',
+    properties: {
+      beta: betaParam,
+      tau: { type: 'number', exclusiveMinimum: 0, default: 0.05, description: 'Temperature of the blend between the logistic and exponential losses.' },
+    },
+  },
+  requiresReference: true,
+  invariants: [
+    { kind: 'rho-shift-invariant' },
+    { kind: 'value-at-zero-rho', value: () => (Math.LN2 + 1) / 2 },
+    { kind: 'rewards-are-beta-rho' },
+  ],
+  compute(inputs, { beta, tau }) {
+    const rho = logRatios(inputs);
+    const z = tf.mul(tf.sub(rho.chosen, rho.rejected), beta);
+    const scaled = tf.div(z, tau);
+    const logistic = tf.mul(tf.sigmoid(tf.neg(scaled)), tf.softplus(tf.neg(z)));
+    const exponential = tf.exp(tf.sub(tf.neg(z), tf.softplus(tf.neg(scaled))));
+    return { losses: tf.add(logistic, exponential) as tf.Tensor1D, ...betaRewards(rho, beta) };
+  },
+};
+
+export default discopop;
