@@ -5,6 +5,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
+import { registerWasmKernels } from './wasm-kernels.ts';
+
+/** Imports an optional package by name; undefined when it is not installed. */
+async function optionalImport(pkg: string): Promise<Record<string, any> | undefined> {
+  try {
+    return (await import(pkg)) as Record<string, any>;
+  } catch {
+    return undefined;
+  }
+}
 
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -23,10 +33,29 @@ const loaders: Record<BackendName, () => Promise<boolean>> = {
     return false;
   },
   async webgpu() {
-    return false; // registered by core/runtime/webgpu.ts when that route is available
+    // Optional route (docs/gpu.md): the `webgpu` package (Dawn for Node) provides navigator.gpu,
+    // @tensorflow/tfjs-backend-webgpu@4.22.0 registers the backend. Neither is a dependency.
+    if (tf.findBackend('webgpu') === null) {
+      const dawn = await optionalImport('webgpu');
+      if (!dawn || typeof dawn.create !== 'function') return false;
+      Object.assign(globalThis, dawn.globals ?? {});
+      const nav = ((globalThis as any).navigator ??= {}) as Record<string, unknown>;
+      if (!nav.gpu) {
+        try {
+          Object.defineProperty(nav, 'gpu', { value: dawn.create([]), configurable: true });
+        } catch {
+          return false;
+        }
+      }
+      const adapter = await (nav.gpu as { requestAdapter(): Promise<unknown> }).requestAdapter().catch(() => null);
+      if (!adapter) return false;
+      if (!(await optionalImport('@tensorflow/tfjs-backend-webgpu'))) return false;
+    }
+    return tf.findBackend('webgpu') !== null;
   },
   async wasm() {
     await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmKernels();
     return true;
   },
   async cpu() {
@@ -74,4 +103,17 @@ export async function selectBackend(requested?: string): Promise<BackendName> {
     if (await tryBackend(name)) return name;
   }
   throw new UserError('no TensorFlow.js backend could be started');
+}
+
+/** One line naming the backend in use, for a run to print (e.g. `backend: wasm (SIMD, 1 thread)`). */
+export function describeBackend(): string {
+  const name = tf.getBackend();
+  if (name === 'wasm') {
+    const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'SIMD' : 'no SIMD';
+    const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'multi-threaded' : '1 thread';
+    return `backend: wasm (${simd}, ${threads})`;
+  }
+  if (name === 'cpu') return 'backend: cpu (pure JS, slow; parity reference)';
+  if (name === 'tensorflow') return 'backend: tensorflow (libtensorflow via tfjs-node)';
+  return `backend: ${name}`;
 }
