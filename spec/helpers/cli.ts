@@ -1,0 +1,43 @@
+/** Runs the prefopt CLI as a user would (`node bin/prefopt.js ...`) and captures its output. */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(REPO_ROOT, 'bin/prefopt.js');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    input: options.input ?? '',
+    cwd: options.cwd ?? REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Parses JSONL output into objects. */
+export function parseJsonl(text: string): any[] {
+  return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line));
+}
+
+/**
+ * A temporary project folder in which `prefopt` and `@tensorflow/tfjs` resolve (as in a user's
+ * project with prefopt installed), for plugin files written by tests.
+ */
+export async function pluginProject(): Promise<string> {
+  const { mkdtemp, mkdir, symlink } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(path.join(tmpdir(), 'prefopt-project-'));
+  await mkdir(path.join(dir, 'node_modules'));
+  await symlink(REPO_ROOT, path.join(dir, 'node_modules', 'prefopt'));
+  await symlink(path.join(REPO_ROOT, 'node_modules', '@tensorflow'), path.join(dir, 'node_modules', '@tensorflow'));
+  return dir;
+}
