@@ -76,6 +76,7 @@ export class HfTokenizer implements Tokenizer {
   }
 
   decode(ids: number[]): string {
+    if (ids.length === 0) return ''; // the library rejects an empty id list
     return this.impl.decode(ids, { skip_special_tokens: true });
   }
 

@@ -1,0 +1,82 @@
+/**
+ * Backends: wasm (with prefopt's kernel and gradient fixes) agrees with the pure-JS cpu backend on
+ * log-probs and on every weight's gradient for a tiny model. Tolerance: float32 on both sides with
+ * different summation orders, so |wasm - cpu| <= 1e-4 * max(1, |cpu|) for log-prob sums and
+ * <= 1e-4 * max|g| + 1e-6 per gradient element.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../../core/errors.ts';
+import { tinyConfig } from '../../core/model/config.ts';
+import { CausalLM } from '../../core/model/llama.ts';
+import { sequenceLogprobs } from '../../core/model/logprobs.ts';
+import { describeBackend, selectBackend } from '../../core/runtime/backend.ts';
+import { matMul2d } from '../../core/runtime/ops.ts';
+import { randomArrays, randomBatch } from './helpers.ts';
+
+function lossAndGrads(model: CausalLM, batch: ReturnType<typeof randomBatch>): { sums: number[]; grads: Map<string, Float32Array> } {
+  const sums = tf.tidy(() => sequenceLogprobs(model, batch).sums.arraySync()) as number[];
+  const names = [...model.params.keys()];
+  const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(tf.mul(sequenceLogprobs(model, batch).sums, tf.tensor1d([1, -0.5, 2]))) as tf.Scalar), model.trainableVariables());
+  const out = new Map<string, Float32Array>();
+  const byId = new Map(model.trainableVariables().map((v, i) => [v.name, names[i]!]));
+  for (const [id, g] of Object.entries(grads)) out.set(byId.get(id)!, g.dataSync() as Float32Array);
+  value.dispose();
+  tf.dispose(grads);
+  return { sums, grads: out };
+}
+
+test('wasm and cpu agree on log-prob sums and on the gradient of every weight (GQA, qwen2 biases, tied)', async () => {
+  const config = tinyConfig({ model_type: 'qwen2', tie_word_embeddings: true, num_key_value_heads: 2 });
+  const arrays = randomArrays(config, 21);
+  const batch = randomBatch(3, 12, config.vocab_size, 4);
+  const results = [];
+  for (const backend of ['cpu', 'wasm']) {
+    assert.equal(await selectBackend(backend), backend);
+    const model = CausalLM.fromArrays(config, arrays);
+    results.push(lossAndGrads(model, batch));
+    model.dispose();
+  }
+  const [cpu, wasm] = results as [ReturnType<typeof lossAndGrads>, ReturnType<typeof lossAndGrads>];
+  cpu.sums.forEach((s, i) => assert.ok(Math.abs(s - wasm.sums[i]!) <= 1e-4 * Math.max(1, Math.abs(s)), `sum ${i}: cpu ${s} wasm ${wasm.sums[i]}`));
+  assert.equal(wasm.grads.size, arrays.size, 'every weight gets a gradient on wasm (including the embedding through gather)');
+  for (const [name, g] of cpu.grads) {
+    const w = wasm.grads.get(name)!;
+    const scale = g.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    assert.ok(scale > 0, `${name} has a non-zero gradient`);
+    g.forEach((v, i) => assert.ok(Math.abs(v - w[i]!) <= 1e-4 * scale + 1e-6, `${name}[${i}]: cpu ${v} wasm ${w[i]}`));
+  }
+});
+
+test('matMul2d (explicit-transpose gradient) gives tf.matMul\'s value and gradients on wasm', async () => {
+  await selectBackend('wasm');
+  tf.tidy(() => {
+    const a = tf.randomNormal([5, 7], 0, 1, 'float32', 1) as tf.Tensor2D;
+    const b = tf.randomNormal([7, 3], 0, 1, 'float32', 2) as tf.Tensor2D;
+    const dy = tf.randomNormal([5, 3], 0, 1, 'float32', 3);
+    const f = (fn: (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor) => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(fn(x as tf.Tensor2D, y as tf.Tensor2D), dy)));
+    const [ga, gb] = f(matMul2d)([a, b]);
+    const [ea, eb] = f((x, y) => tf.matMul(x, y))([a, b]);
+    assert.ok(tf.max(tf.abs(tf.sub(matMul2d(a, b), tf.matMul(a, b)))).dataSync()[0]! < 1e-5);
+    assert.ok(tf.max(tf.abs(tf.sub(ga!, ea!))).dataSync()[0]! < 1e-5);
+    assert.ok(tf.max(tf.abs(tf.sub(gb!, eb!))).dataSync()[0]! < 1e-5);
+  });
+});
+
+test('the wasm UnsortedSegmentSum kernel sums rows by segment and drops out-of-range ids', async () => {
+  await selectBackend('wasm');
+  const out = tf.tidy(() => tf.unsortedSegmentSum(tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]), tf.tensor1d([2, 0, 2, 5], 'int32'), 3).arraySync());
+  assert.deepEqual(out, [[3, 4], [0, 0], [6, 8]]);
+});
+
+test('selectBackend reports the backend in use; unknown or unavailable names are UserErrors', async () => {
+  assert.equal(await selectBackend('cpu'), 'cpu');
+  assert.match(describeBackend(), /^backend: cpu/);
+  assert.equal(await selectBackend('wasm'), 'wasm');
+  assert.match(describeBackend(), /^backend: wasm \((SIMD|no SIMD), /);
+  await assert.rejects(selectBackend('tpu'), (e: unknown) => e instanceof UserError && /unknown backend 'tpu'/.test(e.message));
+  const hasNode = await Promise.any(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'].map((p) => import(p))).then(() => true, () => false);
+  if (hasNode) assert.equal(await selectBackend('tensorflow'), 'tensorflow');
+  else await assert.rejects(selectBackend('tensorflow'), (e: unknown) => e instanceof UserError && /backend 'tensorflow' is not available here/.test(e.message));
+});

@@ -1,0 +1,48 @@
+/** Tokenizers: the built-in character tokenizer (a genuine HF tokenizer.json) and the HF wrapper. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { Tokenizer as HfImpl } from '@huggingface/tokenizers';
+import { CHAR_ALPHABET, charTokenizerFiles, createCharTokenizer } from '../../core/model/char-tokenizer.ts';
+import { HfTokenizer } from '../../core/model/hf-tokenizer.ts';
+import { UserError } from '../../core/errors.ts';
+
+test('property: the character tokenizer round-trips any text over its alphabet, one token per character', () => {
+  const tokenizer = createCharTokenizer();
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...CHAR_ALPHABET), { maxLength: 60 }).map((cs) => cs.join('')), (text) => {
+      const ids = tokenizer.encode(text);
+      assert.equal(ids.length, [...text].length);
+      assert.equal(tokenizer.decode(ids), text);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('the character tokenizer has pad/bos/eos/unk specials and drops specials when decoding', () => {
+  const tokenizer = createCharTokenizer();
+  assert.equal(tokenizer.vocabSize, 100);
+  assert.deepEqual([tokenizer.padTokenId, tokenizer.bosTokenId, tokenizer.eosTokenId], [0, 1, 2]);
+  assert.equal(tokenizer.decode([1, ...tokenizer.encode('7*8=56'), 2, 0]), '7*8=56');
+  assert.deepEqual(tokenizer.encode('é'), [3], 'characters outside the alphabet become <unk>');
+  assert.deepEqual(tokenizer.encode('1\n2'), [4 + CHAR_ALPHABET.indexOf('1'), 4, 4 + CHAR_ALPHABET.indexOf('2')]);
+});
+
+test('the character tokenizer files load in @huggingface/tokenizers directly', () => {
+  const { tokenizerJson, tokenizerConfig } = charTokenizerFiles();
+  const impl = new HfImpl(tokenizerJson, tokenizerConfig);
+  assert.deepEqual(impl.encode('12 + 30').tokens, ['1', '2', ' ', '+', ' ', '3', '0']);
+  assert.equal(impl.token_to_id('<eos>'), 2);
+});
+
+test('special tokens come from tokenizer_config.json, else from config.json ids; no EOS is a UserError', () => {
+  const { tokenizerJson } = charTokenizerFiles();
+  const fromConfig = new HfTokenizer(tokenizerJson, { eos_token: { content: '<eos>' } });
+  assert.equal(fromConfig.eosTokenId, 2);
+  assert.equal(fromConfig.padTokenId, 2, 'pad falls back to EOS');
+  const fromIds = new HfTokenizer(tokenizerJson, {}, { eos: 2, bos: 1, pad: 0 });
+  assert.deepEqual([fromIds.eosTokenId, fromIds.bosTokenId, fromIds.padTokenId], [2, 1, 0]);
+  const withTemplate = new HfTokenizer(tokenizerJson, { eos_token: '<eos>', chat_template: '{{ messages }}' });
+  assert.equal(withTemplate.chatTemplate, '{{ messages }}');
+  assert.throws(() => new HfTokenizer(tokenizerJson, {}), (e: unknown) => e instanceof UserError && /no EOS token/.test(e.message));
+});
