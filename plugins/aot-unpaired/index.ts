@@ -32,11 +32,12 @@ const aotUnpaired: PreferenceLoss<AotUnpairedParams> = {
   paramsSchema: { type: 'object', properties: { beta: betaParam, labelSmoothing: labelSmoothingParam } },
   requiresReference: true,
   batchCoupled: true,
+  // With label smoothing the loss is minimal at a finite margin, so it is monotone only without.
   invariants: [
     { kind: 'rho-shift-invariant' },
     { kind: 'value-at-zero-rho', value: () => Math.LN2 },
-    { kind: 'non-increasing-in-chosen' },
-    { kind: 'non-decreasing-in-rejected' },
+    { kind: 'non-increasing-in-chosen', when: (p) => !p.labelSmoothing },
+    { kind: 'non-decreasing-in-rejected', when: (p) => !p.labelSmoothing },
     { kind: 'rewards-are-beta-rho' },
   ],
   compute(inputs, { beta, labelSmoothing }) {

@@ -47,7 +47,8 @@ const simpo: PreferenceLoss<SimpoParams> = {
     },
   },
   requiresReference: false,
-  invariants: [{ kind: 'non-increasing-in-chosen' }, { kind: 'non-decreasing-in-rejected' }],
+  // With label smoothing the loss is minimal at a finite margin, so it is monotone only without.
+  invariants: [{ kind: 'non-increasing-in-chosen', when: (p) => !p.labelSmoothing }, { kind: 'non-decreasing-in-rejected', when: (p) => !p.labelSmoothing }],
   compute(inputs, { beta, gamma, labelSmoothing: eps }) {
     const chosenRewards = tf.mul(tf.div(inputs.policyChosen, inputs.chosenLength), beta) as tf.Tensor1D;
     const rejectedRewards = tf.mul(tf.div(inputs.policyRejected, inputs.rejectedLength), beta) as tf.Tensor1D;

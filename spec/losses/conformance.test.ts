@@ -10,6 +10,20 @@ const EXTRA_PARAMS: Record<string, LossParams[]> = {
   'minor-dpo': [{ beta: 1 }],
   ipo: [{ lengthNormalize: false }, { beta: 0.5 }],
   hinge: [{ beta: 0.5 }],
+  robust: [{ beta: 0.5, labelSmoothing: 0.2 }],
+  'exo-pair': [{ beta: 0.5, labelSmoothing: 0.1 }],
+  'nca-pair': [{ beta: 1 }],
+  'bco-pair': [{ beta: 1 }],
+  'sppo-hard': [{ beta: 0.5 }],
+  aot: [{ beta: 0.5, labelSmoothing: 0.2 }],
+  'aot-unpaired': [{ beta: 0.5, labelSmoothing: 0.2 }],
+  'apo-zero': [{ beta: 1 }],
+  'apo-down': [{ beta: 1 }],
+  discopop: [{ beta: 0.5, tau: 1 }],
+  'sigmoid-norm': [{ beta: 1 }],
+  simpo: [{ beta: 2.5, gamma: 1.25 }, { labelSmoothing: 0.1 }],
+  dpop: [{ beta: 0.5, lambda: 5 }],
+  'cal-dpo': [{ beta: 0.01 }],
 };
 
 for (const loss of registry.list()) {

@@ -1,0 +1,22 @@
+/** The param sets each built-in loss is checked under: its defaults and a non-default set. */
+export const PARAM_SETS: Record<string, Array<Record<string, unknown>>> = {
+  dpo: [{}, { beta: 0.5, labelSmoothing: 0.2 }],
+  'minor-dpo': [{}, { beta: 1 }],
+  ipo: [{}, { beta: 0.5, lengthNormalize: false }],
+  hinge: [{}, { beta: 0.5 }],
+  robust: [{}, { beta: 0.5, labelSmoothing: 0.2 }],
+  'exo-pair': [{}, { beta: 0.5, labelSmoothing: 0.1 }],
+  'nca-pair': [{}, { beta: 1 }],
+  'bco-pair': [{}, { beta: 1 }],
+  'sppo-hard': [{}, { beta: 0.5 }],
+  aot: [{}, { beta: 0.5, labelSmoothing: 0.2 }],
+  'aot-unpaired': [{}, { beta: 0.5, labelSmoothing: 0.2 }],
+  'apo-zero': [{}, { beta: 1 }],
+  'apo-down': [{}, { beta: 1 }],
+  discopop: [{}, { beta: 0.5, tau: 1 }],
+  'sigmoid-norm': [{}, { beta: 1 }],
+  simpo: [{}, { beta: 2.5, gamma: 1.25, labelSmoothing: 0.1 }],
+  dpop: [{}, { beta: 0.5, lambda: 5 }],
+  'cal-dpo': [{}, { beta: 0.01 }],
+  sft: [{}],
+};
