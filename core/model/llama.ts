@@ -34,6 +34,8 @@ export interface ForwardOptions {
   keyMask?: Float32Array;
   /** Keys/values of earlier positions; when given, the result includes the extended cache. */
   cache?: KVCache;
+  /** Compute logits for the last position of each row only ([B, 1, vocab]): saves the LM head on prompts. */
+  lastOnly?: boolean;
 }
 
 /** HF tensor names and shapes of every parameter of a config, in HF order. */
@@ -273,9 +275,15 @@ export class CausalLM {
       const h2 = rmsNorm(x, this.weight(`${p}.post_attention_layernorm.weight`) as tf.Tensor1D, c.rms_norm_eps);
       x = tf.add(x, this.mlp(p, h2));
     }
+    let rows = t;
+    if (options.lastOnly && t > 1) {
+      const h = x.shape[1];
+      x = tf.reshape(tf.slice(tf.reshape(x, [batch, t, h]), [0, t - 1, 0], [batch, 1, h]), [batch, h]);
+      rows = 1;
+    }
     x = rmsNorm(x, this.weight('model.norm.weight') as tf.Tensor1D, c.rms_norm_eps);
     const head = this.weight(c.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight') as tf.Tensor2D;
-    const logits = tf.reshape(linear(x, head), [batch, t, c.vocab_size]) as tf.Tensor3D;
+    const logits = tf.reshape(linear(x, head), [batch, rows, c.vocab_size]) as tf.Tensor3D;
     return options.cache ? { logits, cache: { layers: newCache, length: past + t } } : { logits };
   }
 
