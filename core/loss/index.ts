@@ -16,3 +16,4 @@ export { LossRegistry, LOSS_TOKEN, type RegisteredLoss } from './registry.ts';
 export { loadPlugin, loadBuiltinLosses, createLossRegistry, readManifest, type ManifestEntry } from './plugins.ts';
 export { contractProblems } from './validate.ts';
 export { computeLoss, callLoss, pairTensors, PluginError, type LossEvaluation, type PairColumns } from './evaluate.ts';
+export { createMixture, type MixtureLoss, type MixtureTerm, type MixtureTermSpec } from './mixture.ts';
