@@ -2,5 +2,7 @@
 import type { Command } from 'commander';
 import { addLossesCommand } from './losses.ts';
 import { addLossCommand } from './loss.ts';
+import { addLogprobsCommand } from './logprobs.ts';
+import { addGenerateCommand } from './generate.ts';
 
-export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand];
+export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addLogprobsCommand, addGenerateCommand];
