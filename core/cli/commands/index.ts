@@ -5,6 +5,5 @@ import { addLossCommand } from './loss.ts';
 import { addDataCommand } from './data.ts';
 import { addLogprobsCommand } from './logprobs.ts';
 import { addGenerateCommand } from './generate.ts';
-import { addDocsCommand } from './docs.ts';
 
-export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addDataCommand, addLogprobsCommand, addGenerateCommand, addDocsCommand];
+export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addDataCommand, addLogprobsCommand, addGenerateCommand];
