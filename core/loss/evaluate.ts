@@ -76,15 +76,40 @@ export function computeLoss(loss: PreferenceLoss<any>, params: LossParams, colum
   return tf.tidy(() => {
     const inputs = pairTensors(columns);
     const output = callLoss(loss, inputs, params);
-    const total = (pc: tf.Tensor, pr: tf.Tensor) =>
-      tf.sum(callLoss(loss, { ...inputs, policyChosen: pc as tf.Tensor1D, policyRejected: pr as tf.Tensor1D }, params).losses);
-    const [gradChosen, gradRejected] = tf.grads(total)([inputs.policyChosen, inputs.policyRejected]);
-    return {
+    const [gradChosen, gradRejected] = policyGradients(loss, inputs, params);
+    const evaluation = {
       losses: output.losses.dataSync() as Float32Array,
       chosenRewards: output.chosenRewards.dataSync() as Float32Array,
       rejectedRewards: output.rejectedRewards.dataSync() as Float32Array,
       gradPolicyChosen: gradChosen!.dataSync() as Float32Array,
       gradPolicyRejected: gradRejected!.dataSync() as Float32Array,
     };
+    throwOnNaN(loss, evaluation);
+    return evaluation;
   });
+}
+
+/**
+ * d sum(losses) / d policyChosen and d / d policyRejected. A loss that ignores one of them (e.g. an
+ * SFT term ignores the rejected answer) gets a zero gradient there rather than tfjs's "cannot
+ * compute gradient" error; an op without a gradient is an error naming the loss.
+ */
+function policyGradients(loss: PreferenceLoss<any>, inputs: PairLogps, params: LossParams): [tf.Tensor, tf.Tensor] {
+  const xs = [inputs.policyChosen, inputs.policyRejected];
+  let grads: Array<tf.Tensor | null>;
+  try {
+    grads = tf.engine().gradients(() => tf.sum(callLoss(loss, inputs, params).losses), xs, undefined, true).grads;
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new PluginError(`loss '${loss.name}' cannot be differentiated: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return [grads[0] ?? tf.zerosLike(xs[0]!), grads[1] ?? tf.zerosLike(xs[1]!)];
+}
+
+/** A NaN anywhere in a loss's output or gradients is the plugin's failure: an error naming the loss and the pair. */
+function throwOnNaN(loss: PreferenceLoss<any>, evaluation: LossEvaluation): void {
+  for (const [key, values] of Object.entries(evaluation) as Array<[string, Float32Array]>) {
+    const pair = values.findIndex((value) => Number.isNaN(value));
+    if (pair >= 0) throw new PluginError(`loss '${loss.name}' produced NaN in '${key}' for pair ${pair + 1}`);
+  }
 }

@@ -40,7 +40,9 @@ const apoDown: PreferenceLoss<ApoDownParams> = {
   compute(inputs, { beta }) {
     const rho = logRatios(inputs);
     const rewards = betaRewards(rho, beta);
-    const margin = tf.sub(rewards.chosenRewards, rewards.rejectedRewards);
+    // beta * (rho_c - rho_r), not the difference of the two rewards: each reward is rounded on its
+    // own scale, so their difference loses precision when both are large and close.
+    const margin = tf.mul(tf.sub(rho.chosen, rho.rejected), beta);
     const losses = tf.add(tf.sigmoid(rewards.chosenRewards), tf.sigmoid(tf.neg(margin))) as tf.Tensor1D;
     return { losses, ...rewards };
   },

@@ -27,10 +27,7 @@ const sft: PreferenceLoss = {
   requiresReference: false,
   invariants: [{ kind: 'non-increasing-in-chosen' }, { kind: 'non-decreasing-in-rejected' }],
   compute(inputs) {
-    // `+ 0 * policyRejected` keeps the rejected log-prob in the graph, so autograd reports its
-    // gradient as 0 (tf.grads throws for an input the output does not depend on).
-    const nll = tf.neg(tf.div(inputs.policyChosen, inputs.chosenLength));
-    const losses = tf.add(nll, tf.mul(inputs.policyRejected, 0)) as tf.Tensor1D;
+    const losses = tf.neg(tf.div(inputs.policyChosen, inputs.chosenLength)) as tf.Tensor1D;
     return { losses, chosenRewards: tf.zerosLike(losses), rejectedRewards: tf.zerosLike(losses) };
   },
 };

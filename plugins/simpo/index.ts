@@ -50,9 +50,12 @@ const simpo: PreferenceLoss<SimpoParams> = {
   // With label smoothing the loss is minimal at a finite margin, so it is monotone only without.
   invariants: [{ kind: 'non-increasing-in-chosen', when: (p) => !p.labelSmoothing }, { kind: 'non-decreasing-in-rejected', when: (p) => !p.labelSmoothing }],
   compute(inputs, { beta, gamma, labelSmoothing: eps }) {
-    const chosenRewards = tf.mul(tf.div(inputs.policyChosen, inputs.chosenLength), beta) as tf.Tensor1D;
-    const rejectedRewards = tf.mul(tf.div(inputs.policyRejected, inputs.rejectedLength), beta) as tf.Tensor1D;
-    const z = tf.sub(tf.sub(chosenRewards, rejectedRewards), gamma);
+    const chosenMean = tf.div(inputs.policyChosen, inputs.chosenLength);
+    const rejectedMean = tf.div(inputs.policyRejected, inputs.rejectedLength);
+    // beta * (a_c - a_r), not the difference of the rewards, which are rounded each on its own scale.
+    const z = tf.sub(tf.mul(tf.sub(chosenMean, rejectedMean), beta), gamma);
+    const chosenRewards = tf.mul(chosenMean, beta) as tf.Tensor1D;
+    const rejectedRewards = tf.mul(rejectedMean, beta) as tf.Tensor1D;
     const losses = tf.sub(tf.mul(logSigmoid(z), -(1 - eps)), tf.mul(logSigmoid(tf.neg(z)), eps)) as tf.Tensor1D;
     return { losses, chosenRewards, rejectedRewards };
   },

@@ -15,7 +15,7 @@ export const PARAM_SETS: Record<string, Array<Record<string, unknown>>> = {
   'apo-down': [{}, { beta: 1 }],
   discopop: [{}, { beta: 0.5, tau: 1 }],
   'sigmoid-norm': [{}, { beta: 1 }],
-  simpo: [{}, { beta: 2.5, gamma: 1.25, labelSmoothing: 0.1 }],
+  simpo: [{}, { beta: 2.3, gamma: 1.25, labelSmoothing: 0.1 }],
   dpop: [{}, { beta: 0.5, lambda: 5 }],
   'cal-dpo': [{}, { beta: 0.01 }],
   sft: [{}],
