@@ -2,8 +2,9 @@
 import type { Command } from 'commander';
 import { addLossesCommand } from './losses.ts';
 import { addLossCommand } from './loss.ts';
+import { addDataCommand } from './data.ts';
 import { addLogprobsCommand } from './logprobs.ts';
 import { addGenerateCommand } from './generate.ts';
 import { addDocsCommand } from './docs.ts';
 
-export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addLogprobsCommand, addGenerateCommand, addDocsCommand];
+export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addDataCommand, addLogprobsCommand, addGenerateCommand, addDocsCommand];
