@@ -36,6 +36,7 @@ export function charTokenizerFiles(): { tokenizerJson: Record<string, unknown>; 
     tokenizer_class: 'PreTrainedTokenizerFast',
     bos_token: '<bos>', eos_token: '<eos>', pad_token: '<pad>', unk_token: '<unk>',
     model_max_length: 2048,
+    clean_up_tokenization_spaces: false, // else decode turns ' ,' into ','
   };
   return { tokenizerJson, tokenizerConfig };
 }

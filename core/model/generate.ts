@@ -89,11 +89,13 @@ export async function generate(model: CausalLM, prompts: number[][], options: Ge
   const order = prompts.map((_, i) => i).sort((a, b) => prompts[a]!.length - prompts[b]!.length || a - b);
   const results = new Array<Generation>(prompts.length);
   const batchSize = Math.max(1, options.batchSize ?? 32);
-  for (let start = 0; start < order.length; start += batchSize) {
-    const chunk = order.slice(start, start + batchSize);
-    const out = await generateBatch(model, chunk.map((i) => prompts[i]!), options.maxNewTokens, settings, random, options.useCache ?? true);
-    chunk.forEach((i, j) => (results[i] = out[j]!));
-  }
+  await model.withInferenceWeights(async () => {
+    for (let start = 0; start < order.length; start += batchSize) {
+      const chunk = order.slice(start, start + batchSize);
+      const out = await generateBatch(model, chunk.map((i) => prompts[i]!), options.maxNewTokens, settings, random, options.useCache ?? true);
+      chunk.forEach((i, j) => (results[i] = out[j]!));
+    }
+  });
   return results;
 }
 

@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
-import { batchMatMul, linear, matMul2d } from '../runtime/ops.ts';
+import { batchMatMul, matMul2d } from '../runtime/ops.ts';
 import { hasQkvBias, headDim, type LlamaConfig } from './config.ts';
 
 /** Cached keys and values of earlier positions, per layer: [B, num_key_value_heads, T_past, head_dim]. */
@@ -169,6 +169,8 @@ export class CausalLM {
   /** Trainable weights keyed by HF tensor names, in HF layouts. */
   readonly params: Map<string, tf.Variable>;
   private readonly rotate: tf.Tensor2D;
+  /** Transposed ([in, out]) weight matrices, kept only during withInferenceWeights(). */
+  private transposed?: Map<string, tf.Tensor2D>;
 
   constructor(config: LlamaConfig, params: Map<string, tf.Variable>) {
     const expected = parameterShapes(config);
@@ -256,6 +258,31 @@ export class CausalLM {
     return this.params.get(name)!;
   }
 
+  /**
+   * Runs `fn` with every weight matrix's transpose computed once up front instead of on every
+   * forward pass (generation runs hundreds of small forward passes). The weights must not change
+   * while `fn` runs.
+   */
+  async withInferenceWeights<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.transposed) return fn();
+    const transposed = new Map<string, tf.Tensor2D>();
+    for (const [name, v] of this.params) if (v.rank === 2) transposed.set(name, tf.transpose(v as tf.Tensor2D));
+    this.transposed = transposed;
+    try {
+      return await fn();
+    } finally {
+      this.transposed = undefined;
+      for (const t of transposed.values()) t.dispose();
+    }
+  }
+
+  /** x [N, in] @ W^T (+ bias) for the HF-layout weight `name` [out, in]: one untransposed 2-D matMul. */
+  private project(x: tf.Tensor2D, name: string, bias?: string): tf.Tensor2D {
+    const weightT = this.transposed?.get(name) ?? tf.transpose(this.weight(name) as tf.Tensor2D);
+    const y = matMul2d(x, weightT);
+    return bias ? tf.add(y, this.weight(bias)) : y;
+  }
+
   private run(inputIds: tf.Tensor2D, options: ForwardOptions): { logits: tf.Tensor3D; cache?: KVCache } {
     const c = this.config;
     const [batch, t] = inputIds.shape;
@@ -282,8 +309,8 @@ export class CausalLM {
       rows = 1;
     }
     x = rmsNorm(x, this.weight('model.norm.weight') as tf.Tensor1D, c.rms_norm_eps);
-    const head = this.weight(c.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight') as tf.Tensor2D;
-    const logits = tf.reshape(linear(x, head), [batch, rows, c.vocab_size]) as tf.Tensor3D;
+    const head = c.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+    const logits = tf.reshape(this.project(x, head), [batch, rows, c.vocab_size]) as tf.Tensor3D;
     return options.cache ? { logits, cache: { layers: newCache, length: past + t } } : { logits };
   }
 
@@ -296,8 +323,7 @@ export class CausalLM {
     const hd = headDim(c);
     const heads = c.num_attention_heads;
     const kvHeads = c.num_key_value_heads;
-    const bias = (name: string) => (hasQkvBias(c) ? (this.weight(`${p}.self_attn.${name}.bias`) as tf.Tensor1D) : undefined);
-    const proj = (name: string) => linear(h, this.weight(`${p}.self_attn.${name}.weight`) as tf.Tensor2D, bias(name));
+    const proj = (name: string) => this.project(h, `${p}.self_attn.${name}.weight`, hasQkvBias(c) ? `${p}.self_attn.${name}.bias` : undefined);
     // [B*T, heads, hd] -> [B, heads, T, hd]
     const toHeads = (x: tf.Tensor3D, n: number) => tf.transpose(tf.reshape(x, [batch, t, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
     const q = toHeads(applyRotary(proj('q_proj'), heads, cos, sin, this.rotate), heads);
@@ -308,18 +334,19 @@ export class CausalLM {
       v = tf.concat([cache.v, v], 2);
     }
     const groups = heads / kvHeads;
-    // wasm: per-head 2-D matMuls (XNNPACK) measured ~10% faster per training step than batched ones.
-    const attend = tf.getBackend() === 'wasm' ? attend2d : attendBatched;
+    // wasm: per-head 2-D matMuls (XNNPACK) measured ~10% faster per training step than batched
+    // ones; for single-token decoding steps the per-head ops cost more than they save.
+    const attend = tf.getBackend() === 'wasm' && t > 1 ? attend2d : attendBatched;
     const context = attend(q, repeatKv(k, groups), repeatKv(v, groups), mask); // [B, heads, T, hd]
     const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * t, heads * hd]) as tf.Tensor2D;
-    return { out: linear(merged, this.weight(`${p}.self_attn.o_proj.weight`) as tf.Tensor2D), k, v };
+    return { out: this.project(merged, `${p}.self_attn.o_proj.weight`), k, v };
   }
 
   /** SwiGLU MLP: down(silu(gate(x)) * up(x)). */
   private mlp(p: string, h: tf.Tensor2D): tf.Tensor2D {
-    const gate = linear(h, this.weight(`${p}.mlp.gate_proj.weight`) as tf.Tensor2D);
-    const up = linear(h, this.weight(`${p}.mlp.up_proj.weight`) as tf.Tensor2D);
-    return linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), this.weight(`${p}.mlp.down_proj.weight`) as tf.Tensor2D);
+    const gate = this.project(h, `${p}.mlp.gate_proj.weight`);
+    const up = this.project(h, `${p}.mlp.up_proj.weight`);
+    return this.project(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), `${p}.mlp.down_proj.weight`);
   }
 
   /** Frees the weights. */

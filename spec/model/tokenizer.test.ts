@@ -24,6 +24,7 @@ test('the character tokenizer has pad/bos/eos/unk specials and drops specials wh
   assert.equal(tokenizer.vocabSize, 100);
   assert.deepEqual([tokenizer.padTokenId, tokenizer.bosTokenId, tokenizer.eosTokenId], [0, 1, 2]);
   assert.equal(tokenizer.decode([1, ...tokenizer.encode('7*8=56'), 2, 0]), '7*8=56');
+  assert.equal(tokenizer.decode(tokenizer.encode("x , y ? don 't")), "x , y ? don 't", 'no clean-up of spaces before punctuation');
   assert.deepEqual(tokenizer.encode('é'), [3], 'characters outside the alphabet become <unk>');
   assert.deepEqual(tokenizer.encode('1\n2'), [4 + CHAR_ALPHABET.indexOf('1'), 4, 4 + CHAR_ALPHABET.indexOf('2')]);
 });
