@@ -6,5 +6,6 @@ import { addDataCommand } from './data.ts';
 import { addLogprobsCommand } from './logprobs.ts';
 import { addGenerateCommand } from './generate.ts';
 import { addDocsCommand } from './docs.ts';
+import { addConfigCommand } from './config.ts';
 
-export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addDataCommand, addLogprobsCommand, addGenerateCommand, addDocsCommand];
+export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addDataCommand, addLogprobsCommand, addGenerateCommand, addDocsCommand, addConfigCommand];
