@@ -108,13 +108,16 @@ export async function weightsBytes(model: CausalLM): Promise<Uint8Array> {
   return serializeSafetensors(arrays, { format: 'pt' });
 }
 
+/** Writes the files of a model directory (config.json, model.safetensors, tokenizer files) into `dir`. */
+export async function writeModelFiles(dir: string, model: CausalLM, tokenizer: Tokenizer): Promise<void> {
+  if (!(tokenizer instanceof HfTokenizer)) throw new UserError('saving a model needs a Hugging Face tokenizer (HfTokenizer)');
+  const weights = await weightsBytes(model);
+  await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(configJson(model, tokenizer), null, 2)}\n`);
+  await writeFile(path.join(dir, 'model.safetensors'), weights);
+  for (const [name, text] of Object.entries(tokenizer.files())) await writeFile(path.join(dir, name), text);
+}
+
 /** Saves a model directory atomically (config.json, model.safetensors, tokenizer files). */
 export async function saveModelDir(dir: string, model: CausalLM, tokenizer: Tokenizer): Promise<void> {
-  if (!(tokenizer instanceof HfTokenizer)) throw new UserError('saveModelDir: the tokenizer must be a Hugging Face tokenizer (HfTokenizer)');
-  const weights = await weightsBytes(model);
-  await writeDirAtomic(dir, async (temp) => {
-    await writeFile(path.join(temp, 'config.json'), `${JSON.stringify(configJson(model, tokenizer), null, 2)}\n`);
-    await writeFile(path.join(temp, 'model.safetensors'), weights);
-    for (const [name, text] of Object.entries(tokenizer.files())) await writeFile(path.join(temp, name), text);
-  });
+  await writeDirAtomic(dir, (temp) => writeModelFiles(temp, model, tokenizer));
 }
