@@ -7,5 +7,7 @@ import { addLogprobsCommand } from './logprobs.ts';
 import { addGenerateCommand } from './generate.ts';
 import { addDocsCommand } from './docs.ts';
 import { addConfigCommand } from './config.ts';
+import { addTrainCommand } from './train.ts';
+import { addEvalCommand } from './eval.ts';
 
-export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addDataCommand, addLogprobsCommand, addGenerateCommand, addDocsCommand, addConfigCommand];
+export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addDataCommand, addLogprobsCommand, addGenerateCommand, addDocsCommand, addConfigCommand, addTrainCommand, addEvalCommand];

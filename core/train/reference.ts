@@ -1,0 +1,101 @@
+/**
+ * Reference log-probs for losses that compare the policy with its starting point. Two sources:
+ * a frozen copy of the starting policy, run on each batch; or every pair's log-probs computed once
+ * before training and cached beside the dataset, keyed by a hash of the tokenized dataset and of
+ * the model's weights (a changed dataset, tokenizer, maxLength or model gets a new cache).
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs';
+import { collatePreference, type TokenizedPair } from '../data/collate.ts';
+import type { PreferenceBatch } from '../data/batch.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { weightsBytes } from '../model/checkpoint.ts';
+import type { CausalLM } from '../model/llama.ts';
+import { sequenceLogprobs } from '../model/logprobs.ts';
+import type { ReferenceLogps } from './objectives.ts';
+
+export interface ReferenceSource {
+  /** Reference log-probs of `pairs`, collated as `batch`. */
+  logps(pairs: readonly TokenizedPair[], batch: PreferenceBatch): ReferenceLogps;
+  dispose(): void;
+}
+
+/** Summed completion log-probs of a collated preference batch under `model`, without gradients. */
+export function batchLogps(model: CausalLM, batch: PreferenceBatch): ReferenceLogps {
+  const sums = tf.tidy(() => sequenceLogprobs(model, batch.tokens).sums.dataSync() as Float32Array);
+  return { chosen: sums.slice(0, batch.pairs), rejected: sums.slice(batch.pairs) };
+}
+
+/** The frozen starting policy, run on every batch. */
+export function frozenReference(model: CausalLM): ReferenceSource {
+  return { logps: (_pairs, batch) => batchLogps(model, batch), dispose: () => model.dispose() };
+}
+
+/** A cache key from the tokenized pairs and the model's weights. */
+export async function referenceKey(pairs: readonly TokenizedPair[], model: CausalLM): Promise<string> {
+  const hash = createHash('sha256');
+  for (const { chosen, rejected } of pairs) {
+    hash.update(JSON.stringify([chosen.ids, chosen.promptLength, rejected.ids, rejected.promptLength]));
+  }
+  hash.update(await weightsBytes(model));
+  return hash.digest('hex');
+}
+
+interface CacheFile {
+  key: string;
+  chosen: number[];
+  rejected: number[];
+}
+
+/**
+ * Reference log-probs of every pair, computed once with `model` in batches of `batchSize` and
+ * cached in `cacheFile(key)`; a cache with the same key is read instead of recomputed.
+ */
+export async function precomputedReference(
+  model: CausalLM,
+  pairs: readonly TokenizedPair[],
+  options: { batchSize: number; padTokenId: number; cacheFile: (key: string) => string; log: (line: string) => void },
+): Promise<ReferenceSource> {
+  const key = await referenceKey(pairs, model);
+  const file = options.cacheFile(key);
+  let cache: CacheFile | undefined;
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as CacheFile;
+    if (parsed.key === key && parsed.chosen.length === pairs.length) cache = parsed;
+  } catch {
+    // no usable cache: compute it
+  }
+  if (cache) {
+    options.log(`reference log-probs: read ${pairs.length} pairs from ${file}`);
+  } else {
+    const chosen: number[] = [];
+    const rejected: number[] = [];
+    for (let start = 0; start < pairs.length; start += options.batchSize) {
+      const slice = pairs.slice(start, start + options.batchSize);
+      const result = batchLogps(model, collatePreference(slice, { padTokenId: options.padTokenId }));
+      chosen.push(...result.chosen);
+      rejected.push(...result.rejected);
+    }
+    cache = { key, chosen, rejected };
+    try {
+      await writeFileAtomic(file, JSON.stringify(cache));
+      options.log(`reference log-probs: computed for ${pairs.length} pairs, cached in ${file}`);
+    } catch (error) {
+      options.log(`reference log-probs: computed for ${pairs.length} pairs (cache not written: ${(error as Error).message})`);
+    }
+  }
+  const index = new Map(pairs.map((pair, i) => [pair, i]));
+  const { chosen, rejected } = cache;
+  return {
+    logps(batchPairs) {
+      const at = batchPairs.map((pair) => {
+        const i = index.get(pair);
+        if (i === undefined) throw new Error('precomputed reference: a pair outside the precomputed dataset');
+        return i;
+      });
+      return { chosen: Float32Array.from(at, (i) => chosen[i]!), rejected: Float32Array.from(at, (i) => rejected[i]!) };
+    },
+    dispose() {},
+  };
+}
