@@ -51,9 +51,31 @@ export function preferenceObjective(
 ): Objective {
   const inputs = pairLogps(model, batch, reference);
   const output = callLoss(loss, inputs, params);
-  const metrics: Record<string, number> = { ...preferenceMetrics(inputs, output) };
+  const metrics: Record<string, number> = { ...preferenceMetrics(inputs, output), ...referenceDrift(inputs, loss, params) };
   if (isMixture(loss)) Object.assign(metrics, loss.termLosses(inputs));
   return { loss: tf.mean(output.losses) as tf.Scalar, metrics };
+}
+
+/**
+ * How the policy sits relative to the reference (MinorDPO's question): mean log-ratios
+ * rho_c and rho_r, the fraction of pairs whose rejected answer is already below the reference
+ * (rho_r < 0), and the fraction of pairs that are below AND still receive a gradient pushing the
+ * rejected answer down (d loss / d log pi(y_l) != 0) — zero for MinorDPO by design.
+ */
+export function referenceDrift(inputs: PairLogps, loss: PreferenceLoss<any>, params: LossParams): Record<string, number> {
+  if (!inputs.refChosen || !inputs.refRejected) return {};
+  return tf.tidy(() => {
+    const detached = { ...inputs, policyChosen: tf.clone(inputs.policyChosen), policyRejected: tf.clone(inputs.policyRejected) };
+    const gradRejected = tf.grad((pr: tf.Tensor) =>
+      tf.add(tf.sum(callLoss(loss, { ...detached, policyRejected: pr as tf.Tensor1D }, params).losses), tf.mul(tf.sum(pr), 0)),
+    )(detached.policyRejected);
+    const rhoChosen = tf.sub(inputs.policyChosen, inputs.refChosen!);
+    const rhoRejected = tf.sub(inputs.policyRejected, inputs.refRejected!);
+    const below = tf.cast(tf.less(rhoRejected, 0), 'float32');
+    const pushed = tf.mul(below, tf.cast(tf.notEqual(gradRejected, 0), 'float32'));
+    const [c, r, b, p] = tf.stack([tf.mean(rhoChosen), tf.mean(rhoRejected), tf.mean(below), tf.mean(pushed)]).dataSync();
+    return { 'logratio/chosen': c!, 'logratio/rejected': r!, 'rejected_below_ref/fraction': b!, 'rejected_below_ref/with_gradient': p! };
+  });
 }
 
 /** The SFT objective: mean negative log-likelihood of the completion tokens of the microbatch. */
