@@ -39,7 +39,7 @@ const manifestSchema = {
         properties: {
           name: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' },
           module: { type: 'string', minLength: 1 },
-          aliases: { type: 'array', items: { type: 'string' } },
+          aliases: { type: 'array', items: { type: 'string', pattern: '^[a-z][a-z0-9_-]*$' } },
           summary: { type: 'string', minLength: 1 },
         },
       },

@@ -2,7 +2,10 @@
 import type { PreferenceLoss } from './contract.ts';
 import { paramsSchemaProblem } from './params.ts';
 
+/** A loss name: kebab-case (`minor-dpo`). */
 const NAME_PATTERN = /^[a-z][a-z0-9-]*$/;
+/** An alias may also use underscores, so TRL's `loss_type` names (`exo_pair`, `sppo_hard`) can select a loss. */
+export const ALIAS_PATTERN = /^[a-z][a-z0-9_-]*$/;
 
 /** Every way `candidate` falls short of the contract; empty when it is a valid loss. */
 export function contractProblems(candidate: unknown): string[] {
@@ -12,8 +15,8 @@ export function contractProblems(candidate: unknown): string[] {
   if (typeof loss.name !== 'string' || !NAME_PATTERN.test(loss.name)) {
     problems.push(`'name' must be a kebab-case string (got ${JSON.stringify(loss.name)})`);
   }
-  if (loss.aliases !== undefined && (!Array.isArray(loss.aliases) || !loss.aliases.every((a) => typeof a === 'string' && NAME_PATTERN.test(a)))) {
-    problems.push("'aliases' must be a list of kebab-case names");
+  if (loss.aliases !== undefined && (!Array.isArray(loss.aliases) || !loss.aliases.every((a) => typeof a === 'string' && ALIAS_PATTERN.test(a)))) {
+    problems.push("'aliases' must be a list of names of lowercase letters, digits, '-' and '_' (e.g. TRL's 'exo_pair')");
   }
   for (const field of ['description', 'formula'] as const) {
     if (typeof loss[field] !== 'string' || loss[field] === '') problems.push(`'${field}' must be a non-empty string`);

@@ -10,7 +10,10 @@
  * (conservative) DPO. Rewards are per pair, beta * rho.
  *
  * Paper: Melnyk et al., "Distributional Preference Alignment of LLMs via Optimal Transport",
- * arXiv:2406.05882. Matches TRL's `loss_type="aot_unpaired"` (older TRL called it `aot_pair`).
+ * arXiv:2406.05882. Matches TRL's `loss_type="aot_unpaired"`, which older TRL releases called
+ * `aot_pair`; both TRL names are aliases of this loss. Beware the naming: TRL's `aot_pair` is
+ * this *unpaired* loss (chosen and rejected sorted separately), not the paired `aot`, and TRL's
+ * `aot` is our `aot` (batch-sorted margins).
  */
 import * as tf from '@tensorflow/tfjs';
 import { betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
@@ -25,7 +28,7 @@ export interface AotUnpairedParams {
 
 const aotUnpaired: PreferenceLoss<AotUnpairedParams> = {
   name: 'aot-unpaired',
-  aliases: [],
+  aliases: ['aot_unpaired', 'aot_pair'],
   description: 'Alignment via Optimal Transport (unpaired): DPO between batch-sorted chosen and rejected log-ratios.',
   formula: 'z = beta*(sort(rho_c) - sort(rho_r)); loss = -(1-eps)*log sigma(z) - eps*log sigma(-z)',
   paper: { title: 'Distributional Preference Alignment of LLMs via Optimal Transport', url: 'https://arxiv.org/abs/2406.05882' },

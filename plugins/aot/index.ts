@@ -12,7 +12,9 @@
  * Rewards are per pair, beta * rho, as TRL logs them.
  *
  * Paper: Melnyk et al., "Distributional Preference Alignment of LLMs via Optimal Transport",
- * arXiv:2406.05882. Matches TRL's `loss_type="aot"`.
+ * arXiv:2406.05882. Matches TRL's `loss_type="aot"` (same name, so no alias). TRL's `aot_pair`
+ * (older TRL) and `aot_unpaired` are NOT this loss: they select `aot-unpaired`, which sorts the
+ * chosen and rejected log-ratios separately.
  */
 import * as tf from '@tensorflow/tfjs';
 import { betaParam, betaRewards, logRatios, logSigmoid, requireReference, type PreferenceLoss } from '../../core/loss/index.ts';

@@ -22,7 +22,7 @@ export interface ApoDownParams {
 
 const apoDown: PreferenceLoss<ApoDownParams> = {
   name: 'apo-down',
-  aliases: [],
+  aliases: ['apo_down'],
   description: 'Anchored Preference Optimization (down): push both rewards down, the rejected one further.',
   formula: 'loss = sigma(beta*rho_c) + 1 - sigma(beta*(rho_c - rho_r))   (TRL: the paper\'s Eq. 8 plus 1)',
   paper: {

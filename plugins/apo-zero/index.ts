@@ -21,7 +21,7 @@ export interface ApoZeroParams {
 
 const apoZero: PreferenceLoss<ApoZeroParams> = {
   name: 'apo-zero',
-  aliases: [],
+  aliases: ['apo_zero'],
   description: 'Anchored Preference Optimization (zero): push the chosen reward up and the rejected reward down.',
   formula: 'loss = 1 - sigma(beta*rho_c) + sigma(beta*rho_r)',
   paper: {

@@ -21,7 +21,7 @@ export interface BcoPairParams {
 
 const bcoPair: PreferenceLoss<BcoPairParams> = {
   name: 'bco-pair',
-  aliases: [],
+  aliases: ['bco_pair'],
   description: 'Binary Classifier Optimization (pairwise): chosen reward classified positive, rejected negative (no running-mean shift).',
   formula: 'r = beta*rho; loss = -log sigma(r_c) - log sigma(-r_r)   (running-mean shift delta = 0)',
   paper: { title: 'Binary Classifier Optimization for Large Language Model Alignment', url: 'https://arxiv.org/abs/2404.04656' },

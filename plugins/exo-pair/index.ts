@@ -23,7 +23,7 @@ export interface ExoPairParams {
 
 const exoPair: PreferenceLoss<ExoPairParams> = {
   name: 'exo-pair',
-  aliases: [],
+  aliases: ['exo_pair'],
   description: 'EXO: reverse KL from the implicit preference distribution to the smoothed labels [1-eps, eps].',
   formula: 'z = beta*(rho_c - rho_r); loss = sigma(z)*(log sigma(z) - log(1-eps)) + sigma(-z)*(log sigma(-z) - log eps)',
   paper: { title: 'Towards Efficient Exact Optimization of Language Model Alignment', url: 'https://arxiv.org/abs/2402.00856' },

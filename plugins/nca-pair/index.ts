@@ -18,7 +18,7 @@ export interface NcaPairParams {
 
 const ncaPair: PreferenceLoss<NcaPairParams> = {
   name: 'nca-pair',
-  aliases: [],
+  aliases: ['nca_pair'],
   description: 'Noise Contrastive Alignment (pairwise): logistic losses on the absolute implicit rewards.',
   formula: 'r = beta*rho; loss = -log sigma(r_c) - 0.5*log sigma(-r_c) - 0.5*log sigma(-r_r)',
   paper: { title: 'Noise Contrastive Alignment of Language Models with Explicit Rewards', url: 'https://arxiv.org/abs/2402.05369' },

@@ -21,7 +21,7 @@ export interface SigmoidNormParams {
 
 const sigmoidNorm: PreferenceLoss<SigmoidNormParams> = {
   name: 'sigmoid-norm',
-  aliases: [],
+  aliases: ['sigmoid_norm'],
   description: 'Length-normalized DPO: logistic loss on the margin of per-token log-ratios.',
   formula: 'z = beta*(rho_c/L_c - rho_r/L_r); loss = -log sigma(z)',
   paper: { title: 'SimPO: Simple Preference Optimization with a Reference-Free Reward', url: 'https://arxiv.org/abs/2405.14734' },

@@ -20,7 +20,7 @@ export interface SppoHardParams {
 
 const sppoHard: PreferenceLoss<SppoHardParams> = {
   name: 'sppo-hard',
-  aliases: [],
+  aliases: ['sppo_hard'],
   description: 'SPPO with hard win probabilities: regress rho_c to 1/(2 beta) and rho_r to -1/(2 beta).',
   formula: 'loss = (rho_c - 1/(2*beta))^2 + (rho_r + 1/(2*beta))^2',
   paper: { title: 'Self-Play Preference Optimization for Language Model Alignment', url: 'https://arxiv.org/abs/2405.00675' },
