@@ -93,7 +93,11 @@ async function tryBackend(name: BackendName): Promise<boolean> {
 export async function selectBackend(requested?: string): Promise<BackendName> {
   const choice = parseChoice(requested ?? process.env.PREFOPT_BACKEND);
   if (choice !== 'auto') {
-    if (tf.getBackend() === choice) return choice;
+    if (tf.getBackend() === choice) {
+      // Already active (e.g. set with tf.setBackend): still add the kernels wasm lacks.
+      if (choice === 'wasm') registerWasmKernels();
+      return choice;
+    }
     if (!(await tryBackend(choice))) {
       throw new UserError(`backend '${choice}' is not available here (see docs/gpu.md for tensorflow and webgpu)`);
     }

@@ -1,30 +1,50 @@
 /**
- * A differentiable ascending sort of a [B] tensor, for the batch-sorted AOT losses.
+ * A differentiable ascending sort of a [B] tensor, for the batch-sorted AOT losses, in
+ * O(B log B) time and O(B) memory.
  *
- * tfjs has no gradient for TopK, and comparison ops other than GreaterEqual have none either, so
- * the sort is a permutation matrix built from GreaterEqual only: rank_i counts the values below
- * v_i plus the equal values at a lower index (a stable sort), P[k, i] = (rank_i == k), and
- * sorted = P v. The gradient flows through the matMul (a 2-D, untransposed one: fast on wasm) to
- * the element that landed at each position.
+ * The order comes from `tf.topk(-v, B)`: the indices of the values from smallest to largest.
+ * topk breaks ties by the lower index first (cpu and wasm alike), so the sort is stable, as the
+ * permutation-matrix sort it replaces and the float64 reference are. The order is a constant for
+ * autograd (TopK has no gradient in tfjs): it is computed where the tape cannot see it.
+ *
+ * sorted = gather(v, order). Its gradient is the inverse permutation applied to dy:
+ * d/dv_i = dy_{rank_i}, i.e. gather(dy, inverse(order)). tfjs's own gradient of gather is an
+ * UnsortedSegmentSum, which the cpu backend runs as one masked pass per segment (O(B^2): minutes
+ * at B = 64k) and the wasm backend lacks (core/runtime/wasm-kernels.ts adds it); the custom
+ * gradient here is O(B) on every backend and needs neither.
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** 1 where a >= b, else 0, as float32 (GreaterEqual is the comparison tfjs can differentiate through). */
-function ge(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  return tf.cast(tf.greaterEqual(a, b), 'float32');
+/**
+ * A tensor computed by `f` that autograd treats as a constant: `f` runs as the forward of a
+ * customGrad without inputs, whose ops the tape does not record and whose node has nothing to
+ * backprop into.
+ */
+function constant<T extends tf.Tensor>(f: () => T): T {
+  return tf.customGrad(() => ({ value: f(), gradFunc: () => [] }))() as T;
+}
+
+/** The int32 indices that sort `values` ascending (stable); a constant for autograd. Call inside tf.tidy. */
+export function ascendingOrder(values: tf.Tensor1D): tf.Tensor1D {
+  return constant(() => tf.topk(tf.neg(values), values.shape[0], true).indices as tf.Tensor1D);
+}
+
+/** The inverse of a permutation of 0..n-1: inverse[order[k]] = k. */
+function inversePermutation(order: tf.Tensor1D): tf.Tensor1D {
+  const n = order.shape[0];
+  return tf.scatterND(tf.reshape(order, [n, 1]), tf.range(0, n, 1, 'int32'), [n]) as tf.Tensor1D;
 }
 
 /** `values` sorted ascending (stable), differentiable. Call inside tf.tidy. */
 export function sortAscending(values: tf.Tensor1D): tf.Tensor1D {
-  const n = values.shape[0];
-  const row = tf.reshape(values, [1, n]); // row[0, j] = v_j
-  const col = tf.reshape(values, [n, 1]); // col[i, 0] = v_i
-  const below = tf.sub(1, ge(row, col)); // [i, j]: v_j < v_i
-  const equal = tf.mul(ge(row, col), ge(col, row)); // [i, j]: v_j == v_i
-  const lowerIndex = tf.linalg.bandPart(tf.ones([n, n]), -1, 0).sub(tf.eye(n)); // [i, j]: j < i
-  const rank = tf.add(tf.sum(below, 1), tf.sum(tf.mul(equal, lowerIndex), 1)); // [n]
-  const positions = tf.reshape(tf.range(0, n, 1, 'float32'), [n, 1]);
-  const rankRow = tf.reshape(rank, [1, n]);
-  const permutation = tf.mul(ge(rankRow, positions), ge(positions, rankRow)); // [k, i]: rank_i == k
-  return tf.reshape(tf.matMul(permutation, col), [n]) as tf.Tensor1D;
+  const order = ascendingOrder(values);
+  const sort = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [v, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([order]); // kept for the backward pass, which runs after the forward's tidy
+    return {
+      value: tf.gather(v, order),
+      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => tf.gather(dy, inversePermutation(saved as tf.Tensor1D)),
+    };
+  });
+  return sort(values) as tf.Tensor1D;
 }
