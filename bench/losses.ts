@@ -15,23 +15,26 @@ import { writeResults } from './_results.ts';
 const BATCHES = [1_000, 64_000];
 const BACKENDS = ['wasm', 'cpu'];
 
+/** Independent random columns (one seed each: equal seeds would make every margin 0 and every sort a tie). */
 function randomInputs(batch: number): PairLogps {
-  const logps = () => tf.randomUniform([batch], -200, -1, 'float32', 7) as tf.Tensor1D;
+  const logps = (seed: number) => tf.randomUniform([batch], -200, -1, 'float32', seed) as tf.Tensor1D;
+  const lengths = (seed: number) => tf.tidy(() => tf.randomUniform([batch], 1, 200, 'int32', seed).toFloat() as tf.Tensor1D);
   return {
-    policyChosen: logps(), policyRejected: logps(), refChosen: logps(), refRejected: logps(),
-    chosenLength: tf.randomUniform([batch], 1, 200, 'int32', 7).toFloat() as tf.Tensor1D,
-    rejectedLength: tf.randomUniform([batch], 1, 200, 'int32', 7).toFloat() as tf.Tensor1D,
+    policyChosen: logps(1), policyRejected: logps(2), refChosen: logps(3), refRejected: logps(4),
+    chosenLength: lengths(5), rejectedLength: lengths(6),
   };
 }
 
-/** One forward + backward of the mean loss, read back so the work really happens. */
+/**
+ * One forward + backward of the mean loss, read back so the work really happens. A loss that
+ * ignores one input (sft ignores the rejected answer) has no gradient there, which is allowed.
+ */
 function step(loss: PreferenceLoss<any>, params: Record<string, unknown>, inputs: PairLogps): void {
   tf.tidy(() => {
-    const f = (pc: tf.Tensor, pr: tf.Tensor) =>
-      tf.mean(callLoss(loss, { ...inputs, policyChosen: pc as tf.Tensor1D, policyRejected: pr as tf.Tensor1D }, params).losses);
-    const [gc, gr] = tf.grads(f)([inputs.policyChosen, inputs.policyRejected]);
-    gc!.dataSync();
-    gr!.dataSync();
+    const xs = [inputs.policyChosen, inputs.policyRejected];
+    const { value, grads } = tf.engine().gradients(() => tf.mean(callLoss(loss, inputs, params).losses), xs, undefined, true);
+    value.dataSync();
+    for (const grad of grads) grad?.dataSync();
   });
 }
 
@@ -42,7 +45,7 @@ export async function run(): Promise<void> {
     await selectBackend(backend);
     for (const batch of BATCHES) {
       const inputs = randomInputs(batch);
-      const bench = new Bench({ time: 150, iterations: 3, warmup: true });
+      const bench = new Bench({ time: 300, iterations: 3, warmup: true });
       for (const loss of registry.list()) {
         const params = resolveParams(loss, {});
         bench.add(loss.name, () => step(loss, params, inputs));
@@ -58,19 +61,29 @@ export async function run(): Promise<void> {
   }
   console.table(rows);
 
-  // Registry dispatch: a lookup by alias plus params resolution on every call, against a direct call.
+  // Registry dispatch: a lookup by alias plus params resolution on every call, against a direct
+  // call, and the lookup + resolution alone (what the registry adds to each step).
   await selectBackend('wasm');
   const inputs = randomInputs(1_000);
   const params = resolveParams(dpo, {});
-  const dispatch = new Bench({ time: 300, warmup: true });
-  dispatch.add('direct dpo.compute', () => step(dpo, params, inputs));
-  dispatch.add('registry.get("sigmoid") + resolveParams', () => {
+  const dispatch = new Bench({ time: 1000, warmup: true });
+  dispatch.add('direct dpo step', () => step(dpo, params, inputs));
+  dispatch.add('registry.get("sigmoid") + resolveParams + step', () => {
     const loss = registry.get('sigmoid');
     step(loss, resolveParams(loss, {}), inputs);
   });
+  dispatch.add('registry.get("sigmoid") + resolveParams only', () => {
+    resolveParams(registry.get('sigmoid'), {});
+  });
   await dispatch.run();
-  const [direct, viaRegistry] = dispatch.tasks.map((task) => (task.result as { latency: { mean: number } }).latency.mean);
-  const overhead = { 'direct ms': +direct!.toFixed(4), 'registry ms': +viaRegistry!.toFixed(4), overhead: `${(((viaRegistry! - direct!) / direct!) * 100).toFixed(1)}%` };
+  const [direct, viaRegistry, lookup] = dispatch.tasks.map((task) => (task.result as { latency: { mean: number } }).latency.mean);
+  const overhead = {
+    batch: 1_000,
+    'direct ms': +direct!.toFixed(4),
+    'registry ms': +viaRegistry!.toFixed(4),
+    'lookup+params us': +(lookup! * 1000).toFixed(2),
+    'lookup share of a step': `${((lookup! / direct!) * 100).toFixed(2)}%`,
+  };
   console.table([overhead]);
   console.log(`results: ${await writeResults('losses', [...rows, { dispatch: overhead }])}`);
 }
