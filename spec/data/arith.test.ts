@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import {
-  applyOp, exactMatch, extractAnswer, generateArithSplits, generateProblem, isCorrect, makeArithPair, renderSolution, TEMPLATES,
+  applyOp, exactMatch, extractAnswer, generateArithSplits, generateProblem, isCorrect, makeArithPair, renderSolution, TEMPLATES, withinDifficulty,
 } from '../../core/data/arith/index.ts';
 import { createRng } from '../../core/data/random.ts';
 
@@ -105,4 +105,27 @@ test('exact-match scoring compares final answers numerically', () => {
   assert.deepEqual(score, { correct: 2, total: 4, accuracy: 0.5, matches: [true, false, false, true] });
   assert.equal(exactMatch([], []).accuracy, 0);
   assert.throws(() => exactMatch(['#### 1'], []), RangeError);
+});
+
+test('property: difficulty options keep only problems within the limits (every constant and step result <= maxNumber, at most maxSteps steps), deterministically', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 12, max: 40 }), fc.constantFrom(2, 3), (seed, maxNumber, maxSteps) => {
+      const options = { seed, train: 10, eval: 3, test: 3, maxNumber, maxSteps };
+      const splits = generateArithSplits(options);
+      assert.deepEqual(generateArithSplits(options), splits);
+      for (const pair of [...splits.train, ...splits.eval, ...splits.test]) {
+        const calcs = calculations(pair.chosen);
+        assert.ok(calcs.length <= maxSteps);
+        for (const { a, b, r } of calcs) assert.ok(a <= maxNumber && b <= maxNumber && r <= maxNumber, `${pair.chosen} exceeds ${maxNumber}`);
+      }
+    }),
+    { numRuns: 30 },
+  );
+});
+
+test('withinDifficulty accepts every problem when no limit is set, and the default splits do not change', () => {
+  const rng = createRng(9);
+  for (let i = 0; i < 200; i++) assert.ok(withinDifficulty(generateProblem(rng), {}));
+  assert.deepEqual(generateArithSplits({ seed: 4, train: 20, eval: 5, test: 5 }), generateArithSplits({ seed: 4, train: 20, eval: 5, test: 5, maxNumber: undefined }));
+  assert.ok(!withinDifficulty(generateProblem(createRng(1)), { maxNumber: 1 }), 'no problem has all numbers <= 1');
 });

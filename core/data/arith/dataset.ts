@@ -5,7 +5,7 @@
  */
 import { UserError } from '../../errors.ts';
 import { createRng } from '../random.ts';
-import { generateProblem } from './problems.ts';
+import { evaluateSteps, generateProblem, type ArithProblem } from './problems.ts';
 import { makeArithPair, type ArithPair, type SolutionStyle } from './solution.ts';
 
 export interface ArithOptions {
@@ -20,6 +20,13 @@ export interface ArithOptions {
    * space holds about 140k distinct problems; asking for most of them gets slow, more fails.
    */
   maxMisses?: number;
+  /**
+   * Difficulty: keep only problems whose numbers (question constants and every step's result)
+   * are at most this (default: no limit, numbers up to ~150). E.g. 20 for a tiny model.
+   */
+  maxNumber?: number;
+  /** Difficulty: keep only problems of at most this many steps (default: 2-3 steps). */
+  maxSteps?: number;
 }
 
 export interface ArithSplits {
@@ -29,6 +36,14 @@ export interface ArithSplits {
 }
 
 const MAX_CONSECUTIVE_MISSES = 20_000;
+
+/** Whether a problem is within the difficulty limits of the options (always, when none are set). */
+export function withinDifficulty(problem: ArithProblem, options: Pick<ArithOptions, 'maxNumber' | 'maxSteps'>): boolean {
+  if (options.maxSteps !== undefined && problem.steps.length > options.maxSteps) return false;
+  if (options.maxNumber === undefined) return true;
+  const constants = problem.steps.flatMap((s) => [s.a, s.b]).flatMap((o) => ('const' in o ? [o.const] : []));
+  return [...constants, ...(evaluateSteps(problem.steps) ?? [Infinity])].every((n) => n <= options.maxNumber!);
+}
 
 /** Generates the three splits deterministically from the seed. */
 export function generateArithSplits(options: ArithOptions): ArithSplits {
@@ -44,7 +59,7 @@ export function generateArithSplits(options: ArithOptions): ArithSplits {
         throw new UserError(`cannot draw ${total} distinct arithmetic problems (found ${seen.size}); ask for fewer`);
       }
       const problem = generateProblem(rng);
-      const pair = seen.has(problem.id) ? undefined : makeArithPair(problem, rng, options.style);
+      const pair = seen.has(problem.id) || !withinDifficulty(problem, options) ? undefined : makeArithPair(problem, rng, options.style);
       if (!pair) {
         misses += 1;
         continue;
