@@ -33,6 +33,11 @@ export function requireReference(inputs: PairLogps): PairLogpsWithReference {
   return inputs as PairLogpsWithReference;
 }
 
+/** beta * (rho_c - rho_r): the scaled log-ratio margin most pairwise losses act on. */
+export function betaMargin(rho: { chosen: tf.Tensor1D; rejected: tf.Tensor1D }, beta: number): tf.Tensor1D {
+  return tf.mul(tf.sub(rho.chosen, rho.rejected), beta);
+}
+
 /** TRL's implicit rewards: beta * rho for chosen and rejected. */
 export function betaRewards(
   rho: { chosen: tf.Tensor1D; rejected: tf.Tensor1D },

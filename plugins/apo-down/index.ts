@@ -13,7 +13,7 @@
  * `loss_type="apo_down"`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { betaMargin, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface ApoDownParams {
   [key: string]: unknown;
@@ -42,7 +42,7 @@ const apoDown: PreferenceLoss<ApoDownParams> = {
     const rewards = betaRewards(rho, beta);
     // beta * (rho_c - rho_r), not the difference of the two rewards: each reward is rounded on its
     // own scale, so their difference loses precision when both are large and close.
-    const margin = tf.mul(tf.sub(rho.chosen, rho.rejected), beta);
+    const margin = betaMargin(rho, beta);
     const losses = tf.add(tf.sigmoid(rewards.chosenRewards), tf.sigmoid(tf.neg(margin))) as tf.Tensor1D;
     return { losses, ...rewards };
   },

@@ -14,7 +14,7 @@
  * `discopop_tau`, default 0.05).
  */
 import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { betaMargin, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface DiscopopParams {
   [key: string]: unknown;
@@ -43,7 +43,7 @@ const discopop: PreferenceLoss<DiscopopParams> = {
   ],
   compute(inputs, { beta, tau }) {
     const rho = logRatios(inputs);
-    const z = tf.mul(tf.sub(rho.chosen, rho.rejected), beta);
+    const z = betaMargin(rho, beta);
     const scaled = tf.div(z, tau);
     const logistic = tf.mul(tf.sigmoid(tf.neg(scaled)), tf.softplus(tf.neg(z)));
     const exponential = tf.exp(tf.sub(tf.neg(z), tf.softplus(tf.neg(scaled))));

@@ -11,7 +11,7 @@
  * Matches TRL's `loss_type="sigmoid"`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { betaMargin, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface DpoParams {
   [key: string]: unknown;
@@ -49,7 +49,7 @@ const dpo: PreferenceLoss<DpoParams> = {
   ],
   compute(inputs, { beta, labelSmoothing }) {
     const rho = logRatios(inputs);
-    const z = tf.mul(tf.sub(rho.chosen, rho.rejected), beta);
+    const z = betaMargin(rho, beta);
     const losses = tf.sub(
       tf.mul(logSigmoid(z), -(1 - labelSmoothing)),
       tf.mul(logSigmoid(tf.neg(z)), labelSmoothing),

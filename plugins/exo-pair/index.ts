@@ -13,7 +13,7 @@
  * TRL recommends 1e-3).
  */
 import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { betaMargin, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface ExoPairParams {
   [key: string]: unknown;
@@ -55,7 +55,7 @@ const exoPair: PreferenceLoss<ExoPairParams> = {
   ],
   compute(inputs, { beta, labelSmoothing: eps }) {
     const rho = logRatios(inputs);
-    const z = tf.mul(tf.sub(rho.chosen, rho.rejected), beta);
+    const z = betaMargin(rho, beta);
     const chosenTerm = tf.mul(tf.sigmoid(z), tf.sub(logSigmoid(z), Math.log1p(-eps)));
     const rejectedTerm = tf.mul(tf.sigmoid(tf.neg(z)), tf.sub(logSigmoid(tf.neg(z)), Math.log(eps)));
     return { losses: tf.add(chosenTerm, rejectedTerm) as tf.Tensor1D, ...betaRewards(rho, beta) };

@@ -9,7 +9,7 @@
  * arXiv:2305.10425. Matches TRL's `loss_type="hinge"`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { betaMargin, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface HingeParams {
   [key: string]: unknown;
@@ -34,7 +34,7 @@ const hinge: PreferenceLoss<HingeParams> = {
   ],
   compute(inputs, { beta }) {
     const rho = logRatios(inputs);
-    const losses = tf.relu(tf.sub(1, tf.mul(tf.sub(rho.chosen, rho.rejected), beta))) as tf.Tensor1D;
+    const losses = tf.relu(tf.sub(1, betaMargin(rho, beta))) as tf.Tensor1D;
     return { losses, ...betaRewards(rho, beta) };
   },
 };

@@ -11,7 +11,7 @@
  * arXiv:2403.00409. Matches TRL's `loss_type="robust"` (eps = `label_smoothing`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { betaMargin, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface RobustParams {
   [key: string]: unknown;
@@ -48,7 +48,7 @@ const robust: PreferenceLoss<RobustParams> = {
   ],
   compute(inputs, { beta, labelSmoothing: eps }) {
     const rho = logRatios(inputs);
-    const z = tf.mul(tf.sub(rho.chosen, rho.rejected), beta);
+    const z = betaMargin(rho, beta);
     const clean = tf.mul(logSigmoid(z), -(1 - eps));
     const flipped = tf.mul(logSigmoid(tf.neg(z)), eps);
     const losses = tf.div(tf.add(clean, flipped), 1 - 2 * eps) as tf.Tensor1D;
