@@ -206,8 +206,10 @@ export async function train(loaded: LoadedConfig, options: TrainOptions = {}): P
       const metrics = micro.means();
       if (!Number.isFinite(norm) || Object.values(metrics).some((v) => !Number.isFinite(v))) {
         for (const g of grads.values()) g.dispose();
+        const kept = await latestCheckpoint(runDir);
         throw new TrainingDiverged(
-          `training diverged at step ${step + 1} (epoch ${epoch}): non-finite ${diagnose(metrics, norm)}; the last good checkpoint is left as it was in ${runDir}/checkpoints`,
+          `training diverged at step ${step + 1} (epoch ${epoch}): non-finite ${diagnose(metrics, norm)}; ` +
+            (kept ? `the last good checkpoint is ${kept.dir}` : 'no checkpoint was written before it (set train.saveEvery)'),
         );
       }
       clipByGlobalNorm(grads, norm, t.maxGradNorm);
