@@ -9,5 +9,6 @@ import { addDocsCommand } from './docs.ts';
 import { addConfigCommand } from './config.ts';
 import { addTrainCommand } from './train.ts';
 import { addEvalCommand } from './eval.ts';
+import { addReproduceCommand } from './reproduce.ts';
 
-export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addDataCommand, addLogprobsCommand, addGenerateCommand, addDocsCommand, addConfigCommand, addTrainCommand, addEvalCommand];
+export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addDataCommand, addLogprobsCommand, addGenerateCommand, addDocsCommand, addConfigCommand, addTrainCommand, addEvalCommand, addReproduceCommand];

@@ -1,0 +1,60 @@
+/**
+ * The task evaluation: answer the held-out test questions greedily (batched, KV cache) and score
+ * the final number against the reference (exact match), plus degeneration of the generations.
+ * `taskMetricHook` plugs it into the trainer, which logs the numbers as `eval_<name>`.
+ */
+import { exactMatch } from '../data/arith/answer.ts';
+import { generate } from '../model/generate.ts';
+import type { HfTokenizer } from '../model/hf-tokenizer.ts';
+import type { CausalLM } from '../model/llama.ts';
+import type { TaskMetricHook } from '../train/trainer.ts';
+import { degeneration } from './degeneration.ts';
+
+/** A test question and its correct final answer. */
+export interface TestItem {
+  prompt: string;
+  answer: number;
+}
+
+export interface TaskEvalOptions {
+  /** Most tokens per answer (the longest reference solution plus some slack). */
+  maxNewTokens: number;
+  /** Prompts per generation batch. */
+  batchSize: number;
+  /** Where to say how far generation got (one line per batch); silent when absent. */
+  log?: (line: string) => void;
+}
+
+export interface TaskEvalResult {
+  metrics: { accuracy: number; repeated_ngrams: number; malformed: number; no_eos: number };
+  /** The generated answers, in test order. */
+  generations: { text: string; finishReason: 'eos' | 'length' }[];
+}
+
+/** Generates an answer to every test question and scores them. */
+export async function evaluateTask(model: CausalLM, tokenizer: HfTokenizer, items: readonly TestItem[], options: TaskEvalOptions): Promise<TaskEvalResult> {
+  const bos = tokenizer.bosTokenId;
+  const prompts = items.map((item) => [...(bos === undefined ? [] : [bos]), ...tokenizer.encode(item.prompt)]);
+  const generations: TaskEvalResult['generations'] = [];
+  const started = Date.now();
+  for (let start = 0; start < prompts.length; start += options.batchSize) {
+    const chunk = prompts.slice(start, start + options.batchSize);
+    const out = await generate(model, chunk, { maxNewTokens: options.maxNewTokens, batchSize: options.batchSize, eosTokenId: tokenizer.eosTokenId });
+    for (const g of out) generations.push({ text: tokenizer.decode(g.ids), finishReason: g.finishReason });
+    options.log?.(`  generate: ${generations.length}/${prompts.length} test answers (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  }
+  const accuracy = exactMatch(generations.map((g) => g.text), items.map((i) => i.answer)).accuracy;
+  return { metrics: { accuracy, ...degeneration(generations) }, generations };
+}
+
+/**
+ * A trainer hook that runs the task evaluation at every evaluation; `onResult` sees each result
+ * (e.g. to keep the last generations as samples).
+ */
+export function taskMetricHook(items: readonly TestItem[], options: TaskEvalOptions, onResult?: (result: TaskEvalResult, step: number) => void): TaskMetricHook {
+  return async ({ model, tokenizer, step }) => {
+    const result = await evaluateTask(model, tokenizer, items, options);
+    onResult?.(result, step);
+    return { ...result.metrics };
+  };
+}
