@@ -109,7 +109,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
     `model: Llama (RMSNorm, RoPE, GQA, SwiGLU), hidden ${profile.model.hidden_size}, ${profile.model.num_hidden_layers} layers, ${profile.model.num_attention_heads} heads (${profile.model.num_key_value_heads} kv), character tokenizer, trained from scratch`,
     `SFT: ${profile.sft.steps} steps, batch ${profile.sft.batchSize}, AdamW lr ${profile.sft.learningRate} cosine; seeds ${profile.seeds.join(', ')}`,
     `preference: ${profile.methods.join(' vs ')}, beta ${p.beta}, ${p.steps} steps, batch ${p.batchSize} pairs, constant lr after 10% warmup at ${p.learningRates.map(lrName).join(', ')}, grad-norm clip 1, reference = the SFT model (log-probs precomputed)`,
-    `evaluation: greedy generation (KV cache, at most ${profile.generation.maxNewTokens} new tokens) on the ${data.counts.test} test questions every ${p.evalEvery} steps and at the end; reward metrics on the eval split`,
+    `evaluation: greedy generation (KV cache, at most ${profile.generation.maxNewTokens} new tokens) on the first ${Math.min(profile.generation.duringTraining, data.counts.test)} test questions every ${p.evalEvery} steps and on all ${data.counts.test} at the end; reward metrics on the eval split`,
   ];
   const report = buildReport({
     profile: profile.name,

@@ -28,8 +28,11 @@ export interface ReproduceProfile {
   seeds: number[];
   /** Losses compared (registered names). */
   methods: string[];
-  /** Generation: prompts per batch and the most new tokens per answer. */
-  generation: { batchSize: number; maxNewTokens: number };
+  /**
+   * Generation: prompts per batch, the most new tokens per answer, and how many test questions
+   * the evaluations during training answer (the final evaluation answers all of them).
+   */
+  generation: { batchSize: number; maxNewTokens: number; duringTraining: number };
 }
 
 const METHODS = ['dpo', 'minor-dpo'];
@@ -39,39 +42,39 @@ const TINY_LLAMA = { hidden_size: 64, intermediate_size: 192, num_hidden_layers:
 export const PROFILES: Record<string, ReproduceProfile> = {
   quick: {
     name: 'quick',
-    data: { seed: 0, sftTrain: 2000, preferenceTrain: 320, eval: 64, test: 96, maxNumber: 20 },
+    data: { seed: 0, sftTrain: 1500, preferenceTrain: 320, eval: 64, test: 96, maxNumber: 30, maxSteps: 2 },
     model: TINY_LLAMA,
     maxLength: 256,
-    sft: { steps: 150, batchSize: 16, learningRate: 3e-3, evalEvery: 0 },
+    sft: { steps: 400, batchSize: 8, learningRate: 1e-2, evalEvery: 0 },
     preference: {
       steps: 40,
       batchSize: 8,
       beta: 0.1,
-      learningRates: [{ label: 'low', value: 1e-4 }, { label: 'high', value: 2e-3 }],
+      learningRates: [{ label: 'low', value: 3e-4 }, { label: 'high', value: 3e-3 }],
       evalEvery: 20,
       logEvery: 5,
     },
     seeds: [1],
     methods: METHODS,
-    generation: { batchSize: 96, maxNewTokens: 80 },
+    generation: { batchSize: 96, maxNewTokens: 72, duringTraining: 32 },
   },
   full: {
     name: 'full',
-    data: { seed: 0, sftTrain: 4000, preferenceTrain: 1200, eval: 200, test: 300, maxNumber: 20 },
+    data: { seed: 0, sftTrain: 1400, preferenceTrain: 480, eval: 100, test: 200, maxNumber: 30, maxSteps: 2 },
     model: TINY_LLAMA,
     maxLength: 256,
-    sft: { steps: 600, batchSize: 16, learningRate: 3e-3, evalEvery: 200 },
+    sft: { steps: 1500, batchSize: 8, learningRate: 1e-2, evalEvery: 500 },
     preference: {
-      steps: 150,
+      steps: 60,
       batchSize: 8,
       beta: 0.1,
-      learningRates: [{ label: 'low', value: 1e-4 }, { label: 'mid', value: 5e-4 }, { label: 'high', value: 2e-3 }],
-      evalEvery: 25,
+      learningRates: [{ label: 'low', value: 3e-4 }, { label: 'mid', value: 1e-3 }, { label: 'high', value: 3e-3 }],
+      evalEvery: 20,
       logEvery: 5,
     },
     seeds: [1, 2, 3],
     methods: METHODS,
-    generation: { batchSize: 100, maxNewTokens: 80 },
+    generation: { batchSize: 100, maxNewTokens: 72, duringTraining: 50 },
   },
   test: {
     name: 'test',
@@ -89,7 +92,7 @@ export const PROFILES: Record<string, ReproduceProfile> = {
     },
     seeds: [1],
     methods: METHODS,
-    generation: { batchSize: 6, maxNewTokens: 8 },
+    generation: { batchSize: 6, maxNewTokens: 8, duringTraining: 3 },
   },
 };
 

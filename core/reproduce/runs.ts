@@ -33,12 +33,16 @@ export interface FinishedRun {
   generations: TaskEvalResult['generations'];
 }
 
-async function runTraining(context: RunContext, raw: Record<string, unknown>, source: string, baseDir: string): Promise<FinishedRun> {
+async function runTraining(context: RunContext, raw: Record<string, unknown>, source: string, baseDir: string, totalSteps: number): Promise<FinishedRun> {
   const { profile, data, stream } = context;
   const loaded = await resolveConfig(raw, { source, baseDir, registry: context.registry });
   let last: TaskEvalResult | undefined;
   const log = (line: string) => stream.write(`${line}\n`);
-  const hook = taskMetricHook(data.test, { ...profile.generation, log }, (result) => (last = result));
+  // Evaluations during training answer the first few test questions; the final one answers all.
+  const items = (step: number) => (step < totalSteps ? data.test.slice(0, profile.generation.duringTraining) : data.test);
+  const hook = taskMetricHook(items, { ...profile.generation, log }, (result, step) => {
+    if (step >= totalSteps) last = result;
+  });
   const result = await train(loaded, { taskMetrics: hook, progressStream: stream, interactive: context.interactive });
   const history = (await new MetricsLog(path.join(result.runDir, 'metrics.jsonl')).read()) as MetricsRecord[];
   const metrics = last?.metrics ?? { accuracy: Number.NaN, repeated_ngrams: Number.NaN, malformed: Number.NaN };
@@ -67,7 +71,7 @@ export async function runSft(context: RunContext, runDir: string, seed: number):
     backend: context.backend,
     output: runDir,
   };
-  return runTraining(context, raw, `reproduce ${profile.name}: sft`, runDir);
+  return runTraining(context, raw, `reproduce ${profile.name}: sft`, runDir, profile.sft.steps);
 }
 
 /** One preference run from the SFT model: a loss at a learning rate. */
@@ -99,5 +103,5 @@ export async function runPreference(
     backend: context.backend,
     output: runDir,
   };
-  return runTraining(context, raw, `reproduce ${profile.name}: ${spec.method} lr ${spec.learningRate}`, runDir);
+  return runTraining(context, raw, `reproduce ${profile.name}: ${spec.method} lr ${spec.learningRate}`, runDir, p.steps);
 }

@@ -41,7 +41,7 @@ export function buildPlots(
     loss: chart('Training loss', 'loss', 'loss'),
     'rewards-chosen': chart('rewards/chosen (beta * log-ratio of the chosen answer, training batches)', 'rewards/chosen', 'rewards/chosen'),
     'rewards-rejected': chart('rewards/rejected (beta * log-ratio of the rejected answer, training batches)', 'rewards/rejected', 'rewards/rejected'),
-    accuracy: chart('Test accuracy (exact match of greedy answers; step 0 = the SFT model)', 'accuracy', 'eval_accuracy', (r) => r.sftAccuracy),
+    accuracy: chart('Test accuracy (exact match of greedy answers; step 0 = the SFT model; points during training use a subset)', 'accuracy', 'eval_accuracy', (r) => r.sftAccuracy),
     malformed: chart('Malformed test answers (no "#### N" + EOS; step 0 = the SFT model)', 'fraction malformed', 'eval_malformed', (r) => r.summary.malformedBefore),
   };
 }

@@ -48,12 +48,17 @@ export async function evaluateTask(model: CausalLM, tokenizer: HfTokenizer, item
 }
 
 /**
- * A trainer hook that runs the task evaluation at every evaluation; `onResult` sees each result
- * (e.g. to keep the last generations as samples).
+ * A trainer hook that runs the task evaluation at every evaluation, on `items` or on the items
+ * `items(step)` picks (e.g. a subset for the evaluations during training, all at the end);
+ * `onResult` sees each result (e.g. to keep the last generations as samples).
  */
-export function taskMetricHook(items: readonly TestItem[], options: TaskEvalOptions, onResult?: (result: TaskEvalResult, step: number) => void): TaskMetricHook {
+export function taskMetricHook(
+  items: readonly TestItem[] | ((step: number) => readonly TestItem[]),
+  options: TaskEvalOptions,
+  onResult?: (result: TaskEvalResult, step: number) => void,
+): TaskMetricHook {
   return async ({ model, tokenizer, step }) => {
-    const result = await evaluateTask(model, tokenizer, items, options);
+    const result = await evaluateTask(model, tokenizer, typeof items === 'function' ? items(step) : items, options);
     onResult?.(result, step);
     return { ...result.metrics };
   };

@@ -1,6 +1,6 @@
 /**
  * What the table says about the paper's claim, in words: at the highest learning rate, does DPO
- * lose test accuracy (or produce malformed answers) where MinorDPO does not? The wording follows
+ * lose test accuracy, or produce malformed answers, where MinorDPO does not? The wording follows
  * the numbers, including when they do not support the claim. A difference counts as clear when it
  * exceeds twice its standard error (binomial error of an accuracy over the test questions and
  * seeds, or the seed spread when that is larger).
@@ -8,7 +8,10 @@
 import type { TableRow } from './summary.ts';
 
 export interface Verdict {
-  /** 'supported': MinorDPO ends clearly above DPO at the high rate; 'contradicted': clearly below; else 'inconclusive'. */
+  /**
+   * 'supported': at the high rate MinorDPO ends clearly above DPO in accuracy, or not clearly
+   * below it with clearly fewer malformed answers; 'contradicted': clearly below; else 'inconclusive'.
+   */
   outcome: 'supported' | 'contradicted' | 'inconclusive';
   /** Sentences for the report and the terminal. */
   lines: string[];
@@ -42,17 +45,28 @@ export function verdict(rows: readonly TableRow[], testSize: number, methods = {
     Math.sqrt(((a.sd || 0) ** 2) / Math.max(1, a.n) + ((b.sd || 0) ** 2) / Math.max(1, b.n)),
   );
   const diff = b.mean - a.mean;
+  // Degeneration: the share of malformed answers after the run (lower is better).
+  const ma = dpo.values.malformedAfter.mean, mb = minor.values.malformedAfter.mean;
+  const seMalformed = Math.sqrt(binomialSe(ma, n) ** 2 + binomialSe(mb, n) ** 2);
+  const lessDegenerate = ma - mb > 2 * seMalformed;
   const dpoDegraded = a.mean < dpo.values.accuracyBefore.mean - 2 * binomialSe(dpo.values.accuracyBefore.mean, n);
   let outcome: Verdict['outcome'] = 'inconclusive';
-  if (diff > 2 * se) outcome = 'supported';
+  if (diff > 2 * se || (diff >= -2 * se && lessDegenerate)) outcome = 'supported';
   else if (diff < -2 * se) outcome = 'contradicted';
   lines.push(
     dpoDegraded
       ? `DPO degraded at the high learning rate: its accuracy fell clearly below the SFT model's.`
       : `DPO did not clearly degrade at the high learning rate in this miniature run (its accuracy is not more than two standard errors below the SFT model's).`,
   );
+  lines.push(
+    lessDegenerate
+      ? `DPO's answers degenerated more: ${pct(ma)} malformed after DPO vs ${pct(mb)} after MinorDPO (a clear difference).`
+      : `Malformed answers after the run: DPO ${pct(ma)}, MinorDPO ${pct(mb)} (no clear difference in MinorDPO's favour).`,
+  );
   const comparison = `MinorDPO - DPO at the high rate: ${signed(diff)} accuracy (standard error ${(100 * se).toFixed(1)} points).`;
-  if (outcome === 'supported') lines.push(`${comparison} This supports the paper's claim that MinorDPO is more robust at high learning rates.`);
+  if (outcome === 'supported') {
+    lines.push(`${comparison} ${diff > 2 * se ? 'MinorDPO kept clearly more accuracy' : 'Accuracy is not clearly different, but MinorDPO kept its answers well-formed'}: this supports the paper's claim that MinorDPO is more robust at high learning rates.`);
+  }
   else if (outcome === 'contradicted') lines.push(`${comparison} This goes against the paper's claim: DPO ended clearly above MinorDPO here.`);
   else lines.push(`${comparison} The difference is within two standard errors: this run neither supports nor refutes the paper's claim.`);
   return { outcome, lines };

@@ -83,6 +83,15 @@ test('the verdict follows the numbers: supported, contradicted or inconclusive a
   assert.match(unclear.lines.join('\n'), /DPO did not clearly degrade/);
   assert.match(unclear.lines.join('\n'), /neither supports nor refutes/);
   assert.equal(verdict(tableRows([run('dpo', 'high', 1e-3, 1, 0.5)]), 100).outcome, 'inconclusive');
+  // Same accuracy, but DPO's answers degenerate: supported on well-formedness.
+  const degenerate = tableRows([
+    { ...run('dpo', 'high', 1e-3, 1, 0.05), malformedAfter: 0.8 },
+    { ...run('minor-dpo', 'high', 1e-3, 1, 0.04), malformedAfter: 0.01 },
+  ]);
+  const byForm = verdict(degenerate, 96);
+  assert.equal(byForm.outcome, 'supported');
+  assert.match(byForm.lines.join('\n'), /DPO's answers degenerated more: 80\.0% malformed after DPO vs 1\.0% after MinorDPO/);
+  assert.match(byForm.lines.join('\n'), /MinorDPO kept its answers well-formed/);
 });
 
 test('report.md holds the setup, the table, the verdict, the plots and samples', () => {
