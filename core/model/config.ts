@@ -75,6 +75,7 @@ const UNSUPPORTED: Record<string, string> = {
 export function parseConfig(value: unknown, source = 'config.json'): LlamaConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${source}: expected a JSON object`);
   const config = structuredClone(value) as Record<string, unknown>;
+  readRopeParameters(config, source);
   if (!validate(config)) {
     const error = validate.errors![0]!;
     const field = error.instancePath.replace(/^\//, '').split('/')[0] || String(error.params.missingProperty ?? '');
@@ -94,6 +95,24 @@ export function parseConfig(value: unknown, source = 'config.json'): LlamaConfig
     throw new UserError(`${source}: num_attention_heads ${c.num_attention_heads} is not a multiple of num_key_value_heads ${c.num_key_value_heads}`);
   }
   return c;
+}
+
+/**
+ * transformers 5 writes rotary settings as `rope_parameters: { rope_type, rope_theta }` instead of a
+ * top-level `rope_theta`: read the base from there; only the default (unscaled) rope is supported.
+ */
+function readRopeParameters(config: Record<string, unknown>, source: string): void {
+  const rope = config.rope_parameters;
+  if (rope === undefined || rope === null) return;
+  if (typeof rope !== 'object' || Array.isArray(rope)) throw new UserError(`${source}: field 'rope_parameters' must be an object`);
+  const { rope_type: type = 'default', rope_theta: theta } = rope as Record<string, unknown>;
+  if (type !== 'default') throw new UserError(`${source}: field 'rope_parameters': rope_type '${String(type)}' is not supported (only plain RoPE)`);
+  if (theta !== undefined) {
+    if (config.rope_theta !== undefined && config.rope_theta !== theta) {
+      throw new UserError(`${source}: rope_theta ${String(config.rope_theta)} and rope_parameters.rope_theta ${String(theta)} disagree`);
+    }
+    config.rope_theta = theta;
+  }
 }
 
 /** head_dim, defaulting to hidden_size / num_attention_heads as HF does. */
