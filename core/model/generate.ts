@@ -5,6 +5,7 @@
  * as HF does), and a KV cache makes each new token cost one position's forward pass.
  */
 import * as tf from '@tensorflow/tfjs';
+import { createRng } from '../data/random.ts';
 import { UserError } from '../errors.ts';
 import { CausalLM, disposeCache, type KVCache } from './llama.ts';
 
@@ -29,18 +30,6 @@ export interface Generation {
   /** Generated token ids, without the prompt and without the EOS token. */
   ids: number[];
   finishReason: 'eos' | 'length';
-}
-
-/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Picks the next token from one row of logits: argmax, or a temperature / top-k sample. */
@@ -84,7 +73,8 @@ export async function generate(model: CausalLM, prompts: number[][], options: Ge
     const bad = p.find((id) => !Number.isInteger(id) || id < 0 || id >= vocab);
     if (bad !== undefined) throw new UserError(`prompt ${i + 1}: token id ${bad} is outside the vocabulary [0, ${vocab})`);
   });
-  const random = seededRandom(options.seed ?? 0);
+  const rng = createRng(options.seed ?? 0);
+  const random = () => rng.next();
   // Batch prompts of similar length together (less padding), then restore the original order.
   const order = prompts.map((_, i) => i).sort((a, b) => prompts[a]!.length - prompts[b]!.length || a - b);
   const results = new Array<Generation>(prompts.length);

@@ -3,20 +3,15 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TokenBatch } from '../../core/data/batch.ts';
+import { createRng } from '../../core/data/random.ts';
 import { charTokenizerFiles } from '../../core/model/char-tokenizer.ts';
 import { tinyConfig, type LlamaConfig } from '../../core/model/config.ts';
 import { parameterShapes } from '../../core/model/llama.ts';
 
-/** A small deterministic PRNG (mulberry32) returning floats in [0, 1). */
+/** A seeded stream of floats in [0, 1) (the project's PRNG). */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = createRng(seed);
+  return () => rng.next();
 }
 
 export type Arrays = Map<string, { shape: number[]; data: Float32Array }>;
