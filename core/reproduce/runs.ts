@@ -1,6 +1,6 @@
 /**
  * The experiment's training runs, each an ordinary `train()` of a config built here: the SFT run
- * (a fresh tiny Llama, character tokenizer) and the preference runs that start from its `model/`
+ * (a fresh tiny Llama, the task tokenizer of data.ts) and the preference runs that start from its `model/`
  * directory. Every run evaluates the held-out test split by generation through the trainer's
  * task-metric hook, so the numbers land in its metrics.jsonl as `eval_accuracy`, `eval_malformed`...
  */
@@ -54,7 +54,7 @@ export async function runSft(context: RunContext, runDir: string, seed: number):
   const { profile, data } = context;
   const raw = {
     stage: 'sft',
-    model: { init: { model_type: 'llama', ...profile.model }, tokenizer: 'char' },
+    model: { init: { model_type: 'llama', ...profile.model }, tokenizer: data.tokenizerDir },
     data: { train: data.files.sftTrain, eval: data.files.sftEval, maxLength: profile.maxLength },
     train: {
       seed,
