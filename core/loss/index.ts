@@ -9,7 +9,7 @@ export type {
   LossParams,
 } from './contract.ts';
 export type { Invariant, InvariantKind } from './invariants.ts';
-export { logSigmoid, clampMinZero, logRatios, betaMargin, requireReference, betaRewards, betaParam } from './math.ts';
+export { logSigmoid, clampMinZero, logRatios, betaMargin, conservativeLogistic, labelSmoothingParam, requireReference, betaRewards, betaParam } from './math.ts';
 export { resolveParams, paramDefaults } from './params.ts';
 export { reduceLoss, preferenceMetrics, METRIC_NAMES, type MetricName, type PreferenceMetrics } from './metrics.ts';
 export { LossRegistry, LOSS_TOKEN, type RegisteredLoss } from './registry.ts';

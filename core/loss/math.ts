@@ -53,3 +53,20 @@ export const betaParam = {
   default: 0.1,
   description: 'Inverse temperature: strength of the implicit KL penalty to the reference.',
 } as const;
+
+/**
+ * The logistic preference loss with label smoothing (conservative DPO, Mitchell 2023):
+ * -(1-eps) log sigma(z) - eps log sigma(-z); eps = 0 is the plain logistic loss -log sigma(z).
+ */
+export function conservativeLogistic(z: tf.Tensor, eps: number): tf.Tensor1D {
+  return tf.sub(tf.mul(logSigmoid(z), -(1 - eps)), tf.mul(logSigmoid(tf.neg(z)), eps)) as tf.Tensor1D;
+}
+
+/** The label-smoothing param of the conservative logistic losses (TRL's label_smoothing). */
+export const labelSmoothingParam = {
+  type: 'number',
+  minimum: 0,
+  maximum: 0.5,
+  default: 0,
+  description: 'Probability eps that a preference label is flipped (conservative form); 0 is the plain logistic loss.',
+} as const;

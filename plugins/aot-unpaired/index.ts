@@ -16,8 +16,7 @@
  * `aot` is our `aot` (batch-sorted margins).
  */
 import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
-import { labelSmoothingParam, smoothedLogistic } from '../aot/index.ts';
+import { betaParam, betaRewards, conservativeLogistic, labelSmoothingParam, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 import { sortAscending } from '../aot/sort.ts';
 
 export interface AotUnpairedParams {
@@ -46,7 +45,7 @@ const aotUnpaired: PreferenceLoss<AotUnpairedParams> = {
   compute(inputs, { beta, labelSmoothing }) {
     const rho = logRatios(inputs);
     const z = tf.mul(tf.sub(sortAscending(rho.chosen), sortAscending(rho.rejected)), beta);
-    return { losses: smoothedLogistic(z, labelSmoothing), ...betaRewards(rho, beta) };
+    return { losses: conservativeLogistic(z, labelSmoothing), ...betaRewards(rho, beta) };
   },
 };
 

@@ -17,7 +17,7 @@
  * chosen and rejected log-ratios separately.
  */
 import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, logRatios, logSigmoid, requireReference, type PreferenceLoss } from '../../core/loss/index.ts';
+import { betaParam, betaRewards, conservativeLogistic, labelSmoothingParam, logRatios, requireReference, type PreferenceLoss } from '../../core/loss/index.ts';
 import { sortAscending } from './sort.ts';
 
 export interface AotParams {
@@ -25,19 +25,6 @@ export interface AotParams {
   beta: number;
   labelSmoothing: number;
 }
-
-/** (Conservative) DPO's logistic loss on z: -(1-eps) log sigma(z) - eps log sigma(-z). */
-export function smoothedLogistic(z: tf.Tensor, eps: number): tf.Tensor1D {
-  return tf.sub(tf.mul(logSigmoid(z), -(1 - eps)), tf.mul(logSigmoid(tf.neg(z)), eps)) as tf.Tensor1D;
-}
-
-export const labelSmoothingParam = {
-  type: 'number',
-  minimum: 0,
-  maximum: 0.5,
-  default: 0,
-  description: 'Probability eps that a preference label is flipped (conservative form); 0 is the plain logistic loss.',
-} as const;
 
 const aot: PreferenceLoss<AotParams> = {
   name: 'aot',
@@ -60,7 +47,7 @@ const aot: PreferenceLoss<AotParams> = {
     const policyMargins = sortAscending(tf.sub(inputs.policyChosen, inputs.policyRejected) as tf.Tensor1D);
     const refMargins = sortAscending(tf.sub(refChosen, refRejected) as tf.Tensor1D);
     const z = tf.mul(tf.sub(policyMargins, refMargins), beta);
-    return { losses: smoothedLogistic(z, labelSmoothing), ...betaRewards(logRatios(inputs), beta) };
+    return { losses: conservativeLogistic(z, labelSmoothing), ...betaRewards(logRatios(inputs), beta) };
   },
 };
 

@@ -10,8 +10,7 @@
  * Reward Model", arXiv:2305.18290. cDPO: Mitchell, "A note on DPO with noisy preferences" (2023).
  * Matches TRL's `loss_type="sigmoid"`.
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaMargin, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { betaMargin, betaParam, betaRewards, conservativeLogistic, labelSmoothingParam, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface DpoParams {
   [key: string]: unknown;
@@ -29,13 +28,7 @@ const dpo: PreferenceLoss<DpoParams> = {
     type: 'object',
     properties: {
       beta: betaParam,
-      labelSmoothing: {
-        type: 'number',
-        minimum: 0,
-        maximum: 0.5,
-        default: 0,
-        description: 'Probability eps that a preference label is flipped (conservative DPO); 0 is plain DPO.',
-      },
+      labelSmoothing: labelSmoothingParam,
     },
   },
   requiresReference: true,
@@ -50,11 +43,7 @@ const dpo: PreferenceLoss<DpoParams> = {
   compute(inputs, { beta, labelSmoothing }) {
     const rho = logRatios(inputs);
     const z = betaMargin(rho, beta);
-    const losses = tf.sub(
-      tf.mul(logSigmoid(z), -(1 - labelSmoothing)),
-      tf.mul(logSigmoid(tf.neg(z)), labelSmoothing),
-    ) as tf.Tensor1D;
-    return { losses, ...betaRewards(rho, beta) };
+    return { losses: conservativeLogistic(z, labelSmoothing), ...betaRewards(rho, beta) };
   },
 };
 

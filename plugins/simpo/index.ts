@@ -17,7 +17,7 @@
  * arXiv:2405.14734. Matches TRL's CPOTrainer `loss_type="simpo"` (with `cpo_alpha=0`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { conservativeLogistic, labelSmoothingParam, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface SimpoParams {
   [key: string]: unknown;
@@ -37,13 +37,7 @@ const simpo: PreferenceLoss<SimpoParams> = {
     properties: {
       beta: { type: 'number', exclusiveMinimum: 0, default: 2, description: 'Scale of the length-averaged log-prob reward.' },
       gamma: { type: 'number', minimum: 0, default: 0.5, description: 'Target reward margin (reward units; TRL simpo_gamma).' },
-      labelSmoothing: {
-        type: 'number',
-        minimum: 0,
-        maximum: 0.5,
-        default: 0,
-        description: 'Probability eps that a preference label is flipped (conservative form); 0 is plain SimPO.',
-      },
+      labelSmoothing: labelSmoothingParam,
     },
   },
   requiresReference: false,
@@ -56,7 +50,7 @@ const simpo: PreferenceLoss<SimpoParams> = {
     const z = tf.sub(tf.mul(tf.sub(chosenMean, rejectedMean), beta), gamma);
     const chosenRewards = tf.mul(chosenMean, beta) as tf.Tensor1D;
     const rejectedRewards = tf.mul(rejectedMean, beta) as tf.Tensor1D;
-    const losses = tf.sub(tf.mul(logSigmoid(z), -(1 - eps)), tf.mul(logSigmoid(tf.neg(z)), eps)) as tf.Tensor1D;
+    const losses = conservativeLogistic(z, eps);
     return { losses, chosenRewards, rejectedRewards };
   },
 };
