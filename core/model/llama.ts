@@ -164,10 +164,24 @@ function attend2d(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tenso
   return tf.reshape(tf.stack(outs), [b, h, t, hd]) as tf.Tensor4D;
 }
 
+/**
+ * An addition to one linear layer's output, computed from the same input: y = x W^T (+ b) + delta(x).
+ * LoRA's low-rank update (core/model/lora.ts) is one.
+ */
+export interface LinearAdapter {
+  delta(x: tf.Tensor2D): tf.Tensor2D;
+}
+
 export class CausalLM {
   readonly config: LlamaConfig;
-  /** Trainable weights keyed by HF tensor names, in HF layouts. */
+  /** The model's weights keyed by HF tensor names, in HF layouts. */
   readonly params: Map<string, tf.Variable>;
+  /** The weights training updates: `params`, or only the adapters' weights once adapters are set. */
+  trainable: Map<string, tf.Variable>;
+  /** Adapters keyed by the HF name of the weight of the linear layer they add to. */
+  private adapters = new Map<string, LinearAdapter>();
+  /** False while `withAdaptersDisabled` runs: the base model alone. */
+  private adaptersEnabled = true;
   private readonly rotate: tf.Tensor2D;
   /** Transposed ([in, out]) weight matrices, kept only during withInferenceWeights(). */
   private transposed?: Map<string, tf.Tensor2D>;
@@ -184,6 +198,7 @@ export class CausalLM {
     for (const name of params.keys()) if (!expected.has(name)) throw new UserError(`unexpected weight '${name}' for this config`);
     this.config = config;
     this.params = params;
+    this.trainable = params;
     this.rotate = rotateHalfMatrix(headDim(config));
   }
 
@@ -226,7 +241,31 @@ export class CausalLM {
 
   /** Every trainable weight, in HF order. */
   trainableVariables(): tf.Variable[] {
-    return [...this.params.values()];
+    return [...this.trainable.values()];
+  }
+
+  /**
+   * Adds `adapters` to the linear layers named by their keys (HF weight names) and makes
+   * `trainable` (the adapters' weights) the only weights training updates; the base weights are
+   * then frozen. The model owns the adapter weights from here on (dispose frees them).
+   */
+  setAdapters(adapters: Map<string, LinearAdapter>, trainable: Map<string, tf.Variable>): void {
+    for (const name of adapters.keys()) {
+      if (this.params.get(name)?.rank !== 2) throw new UserError(`an adapter targets '${name}', which is not a weight matrix of this model`);
+    }
+    this.adapters = adapters;
+    this.trainable = trainable;
+  }
+
+  /** Runs `fn` on the base model, as if no adapters were set (LoRA's reference model). */
+  withAdaptersDisabled<T>(fn: () => T): T {
+    const enabled = this.adaptersEnabled;
+    this.adaptersEnabled = false;
+    try {
+      return fn();
+    } finally {
+      this.adaptersEnabled = enabled;
+    }
   }
 
   /** Number of scalar parameters. */
@@ -276,10 +315,15 @@ export class CausalLM {
     }
   }
 
-  /** x [N, in] @ W^T (+ bias) for the HF-layout weight `name` [out, in]: one untransposed 2-D matMul. */
+  /**
+   * x [N, in] @ W^T (+ bias) for the HF-layout weight `name` [out, in]: one untransposed 2-D matMul,
+   * plus the layer's adapter, if one is set.
+   */
   private project(x: tf.Tensor2D, name: string, bias?: string): tf.Tensor2D {
     const weightT = this.transposed?.get(name) ?? tf.transpose(this.weight(name) as tf.Tensor2D);
-    const y = matMul2d(x, weightT);
+    const base = matMul2d(x, weightT);
+    const adapter = this.adaptersEnabled ? this.adapters.get(name) : undefined;
+    const y = adapter ? tf.add<tf.Tensor2D>(base, adapter.delta(x)) : base;
     return bias ? tf.add(y, this.weight(bias)) : y;
   }
 
@@ -349,9 +393,9 @@ export class CausalLM {
     return this.project(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), `${p}.mlp.down_proj.weight`);
   }
 
-  /** Frees the weights. */
+  /** Frees the weights (adapter weights included). */
   dispose(): void {
-    for (const v of this.params.values()) v.dispose();
+    for (const v of new Set([...this.params.values(), ...this.trainable.values()])) v.dispose();
     this.rotate.dispose();
   }
 }

@@ -186,18 +186,86 @@ function littleEndianCheck(values: Float32Array): Float32Array {
   return values;
 }
 
-/** Encodes float32 tensors (written as F32) in name order; the header is padded to 8 bytes. */
-export function serializeSafetensors(tensors: Map<string, { shape: number[]; data: Float32Array }>, metadata: Record<string, string> = {}): Uint8Array {
+/** The float dtypes the writer can store. */
+export type SaveDtype = 'F32' | 'BF16' | 'F16';
+
+/** float32 -> bfloat16 bits, rounding to nearest even (as torch's .to(torch.bfloat16)); NaN stays NaN. */
+function toBfloat16(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < out.length; i++) {
+    const x = bits[i]!;
+    if ((x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0) out[i] = (x >>> 16) | 0x40;
+    else out[i] = (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
+  }
+  return out;
+}
+
+/** float32 -> IEEE half bits, rounding to nearest even; overflow becomes infinity. */
+function toFloat16(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < out.length; i++) {
+    const x = bits[i]!;
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    const mant = x & 0x7fffff;
+    if (exp === 0xff) {
+      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+      continue;
+    }
+    const e = exp - 127 + 15;
+    if (e >= 0x1f) {
+      out[i] = sign | 0x7c00;
+    } else if (e <= 0) {
+      if (e < -10) {
+        out[i] = sign;
+        continue;
+      }
+      const m = mant | 0x800000;
+      const shift = 14 - e;
+      const half = 1 << (shift - 1);
+      const rest = m & ((1 << shift) - 1);
+      let h = m >>> shift;
+      if (rest > half || (rest === half && (h & 1))) h += 1;
+      out[i] = sign | h;
+    } else {
+      let h = (e << 10) | (mant >>> 13);
+      const rest = mant & 0x1fff;
+      if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h += 1; // may carry into the exponent: still correct
+      out[i] = sign | h;
+    }
+  }
+  return out;
+}
+
+function encode(data: Float32Array, dtype: SaveDtype): Uint8Array {
+  const encoded = dtype === 'BF16' ? toBfloat16(data) : dtype === 'F16' ? toFloat16(data) : data;
+  return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+}
+
+/**
+ * Encodes float32 tensors in name order as `dtype` (F32 by default; BF16 and F16 round to nearest
+ * even); the header is padded to 8 bytes.
+ */
+export function serializeSafetensors(
+  tensors: Map<string, { shape: number[]; data: Float32Array }>,
+  metadata: Record<string, string> = {},
+  dtype: SaveDtype = 'F32',
+): Uint8Array {
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  const encoded = new Map<string, Uint8Array>();
   let offset = 0;
   for (const name of names) {
     const { shape, data } = tensors.get(name)!;
     const count = shape.reduce((a, b) => a * b, 1);
     if (count !== data.length) throw new Error(`tensor '${name}': shape ${JSON.stringify(shape)} does not match ${data.length} values`);
-    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + data.byteLength] };
-    offset += data.byteLength;
+    const bytes = encode(data, dtype);
+    encoded.set(name, bytes);
+    header[name] = { dtype, shape, data_offsets: [offset, offset + bytes.byteLength] };
+    offset += bytes.byteLength;
   }
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - ((Buffer.byteLength(json) + 8) % 8)) % 8);
@@ -207,14 +275,19 @@ export function serializeSafetensors(tensors: Map<string, { shape: number[]; dat
   out.set(headerBytes, 8);
   let cursor = 8 + headerBytes.byteLength;
   for (const name of names) {
-    const { data } = tensors.get(name)!;
-    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), cursor);
-    cursor += data.byteLength;
+    const bytes = encoded.get(name)!;
+    out.set(bytes, cursor);
+    cursor += bytes.byteLength;
   }
   return out;
 }
 
-/** Writes float32 tensors to `file` as F32 safetensors, atomically. */
-export async function writeSafetensors(file: string, tensors: Map<string, { shape: number[]; data: Float32Array }>, metadata: Record<string, string> = {}): Promise<void> {
-  await writeFileAtomic(file, serializeSafetensors(tensors, metadata));
+/** Writes float32 tensors to `file` as safetensors (F32 unless `dtype` says otherwise), atomically. */
+export async function writeSafetensors(
+  file: string,
+  tensors: Map<string, { shape: number[]; data: Float32Array }>,
+  metadata: Record<string, string> = {},
+  dtype: SaveDtype = 'F32',
+): Promise<void> {
+  await writeFileAtomic(file, serializeSafetensors(tensors, metadata, dtype));
 }

@@ -14,11 +14,12 @@ export interface MicrobatchGradients {
 }
 
 /**
- * Gradients of `scale * objective().loss` with respect to every weight of `model`. The objective
- * builds its loss inside the gradient tape; its metrics come back as plain numbers.
+ * Gradients of `scale * objective().loss` with respect to the trainable weights of `model` (all of
+ * them, or only the adapters' under LoRA: frozen weights get none computed). The objective builds
+ * its loss inside the gradient tape; its metrics come back as plain numbers.
  */
 export function computeGradients(model: CausalLM, objective: () => Objective, scale: number): MicrobatchGradients {
-  const names = new Map([...model.params].map(([name, variable]) => [variable.name, name]));
+  const names = new Map([...model.trainable].map(([name, variable]) => [variable.name, name]));
   let metrics: Record<string, number> = {};
   const { value, grads } = tf.variableGrads(() => {
     const result = objective();
