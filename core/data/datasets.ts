@@ -4,7 +4,7 @@
  * load with `FILE:LINE: field ...`, or with `skipInvalid` are skipped and counted.
  */
 import { UserError } from '../errors.ts';
-import type { Tokenizer } from '../model/tokenizer.ts';
+import type { Tokenizer } from './tokenizer.ts';
 import { DEFAULT_CHAT_TEMPLATE, renderPromptAndAnswer, type TemplateContext } from './chat.ts';
 import type { TokenizedPair } from './collate.ts';
 import { readJsonl, sourceName } from './jsonl.ts';

@@ -3,7 +3,7 @@
  * completion; the completion's tokens are the rest. EOS ends every completion, BOS (when the
  * tokenizer has one) starts every sequence. Sequences are cut to `maxLength` keeping the start.
  */
-import type { Tokenizer } from '../model/tokenizer.ts';
+import type { Tokenizer } from './tokenizer.ts';
 
 /** A prompt + completion sequence: `ids[promptLength..]` are the completion's tokens. */
 export interface TokenizedSequence {

@@ -16,7 +16,7 @@ import { parseConfig, type LlamaConfig } from './config.ts';
 import { HfTokenizer, readJsonFile } from './hf-tokenizer.ts';
 import { CausalLM } from './llama.ts';
 import { readSafetensors, serializeSafetensors, type SafeTensor } from './safetensors.ts';
-import type { Tokenizer } from './tokenizer.ts';
+import type { Tokenizer } from '../data/tokenizer.ts';
 
 export interface LoadedModel {
   model: CausalLM;

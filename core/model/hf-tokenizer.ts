@@ -7,7 +7,7 @@ import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
-import type { Tokenizer } from './tokenizer.ts';
+import type { Tokenizer } from '../data/tokenizer.ts';
 
 /** Special-token fields of tokenizer_config.json are a string or `{content: string}`. */
 function tokenText(value: unknown): string | undefined {

@@ -16,10 +16,21 @@ function format(metrics: Record<string, number>): string {
   return Object.entries(metrics).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toPrecision(4)}`).join('  ');
 }
 
+/**
+ * A duration as `45s`, `1m5s` or `2h3m`. The total is rounded (to `roundTo` seconds) before it is
+ * split, so a remainder never rounds up to `60s` (`1m60s`) or `60m`.
+ */
+export function formatDuration(seconds: number, roundTo = 1): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const total = Math.max(0, roundTo * Math.round(seconds / roundTo));
+  if (total >= 3600) return `${Math.floor(total / 3600)}h${Math.floor((total % 3600) / 60)}m`;
+  if (total >= 60) return `${Math.floor(total / 60)}m${total % 60}s`;
+  return `${total}s`;
+}
+
 function eta(startedAt: number, done: number, total: number): string {
   if (done === 0) return '?';
-  const seconds = ((Date.now() - startedAt) / 1000 / done) * (total - done);
-  return seconds >= 60 ? `${Math.floor(seconds / 60)}m${Math.round(seconds % 60)}s` : `${Math.round(seconds)}s`;
+  return formatDuration(((Date.now() - startedAt) / 1000 / done) * (total - done));
 }
 
 export function createProgress(total: number, options: { label: string; startStep?: number; stream?: NodeJS.WriteStream; interactive?: boolean }): Progress {
@@ -29,7 +40,10 @@ export function createProgress(total: number, options: { label: string; startSte
   const first = options.startStep ?? 0;
   if (interactive) {
     const bar = new cliProgress.SingleBar(
-      { format: `${options.label} [{bar}] {value}/{total} | eta {eta_formatted} | {metrics}`, stream, hideCursor: true, etaBuffer: 20 },
+      { format: `${options.label} [{bar}] {value}/{total} | eta {eta_formatted} | {metrics}`, stream, hideCursor: true, etaBuffer: 20,
+        // cli-progress's own time format splits before rounding and can print `1m60s`.
+        // Its eta is a number of seconds, or 'NULL' / 'INF' before it can be estimated.
+        formatTime: (t: number, _options: unknown, roundTo: number) => (typeof t === 'number' ? formatDuration(t, roundTo) : String(t)) },
       cliProgress.Presets.shades_classic,
     );
     bar.start(total, first, { metrics: '' });

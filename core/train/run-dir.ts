@@ -18,7 +18,7 @@ import { writeDirAtomic, writeFileAtomic } from '../io/atomic.ts';
 import { writeModelFiles } from '../model/checkpoint.ts';
 import type { CausalLM } from '../model/llama.ts';
 import { readSafetensors, serializeSafetensors } from '../model/safetensors.ts';
-import type { Tokenizer } from '../model/tokenizer.ts';
+import type { Tokenizer } from '../data/tokenizer.ts';
 import type { AdamW } from './optimizer.ts';
 
 /** What a checkpoint records besides weights and optimizer moments. */

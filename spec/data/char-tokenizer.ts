@@ -2,7 +2,7 @@
  * A tiny test tokenizer: one token per UTF-16 code unit (ids 3..), pad 0, BOS 1, EOS 2.
  * `merge` makes "ab" one token (id 1000), to exercise prompt/completion merges across the boundary.
  */
-import type { Tokenizer } from '../../core/model/tokenizer.ts';
+import type { Tokenizer } from '../../core/data/tokenizer.ts';
 
 export function charTokenizer(options: { bos?: boolean; chatTemplate?: string; merge?: boolean } = {}): Tokenizer {
   const bos = options.bos ?? true;

@@ -10,7 +10,7 @@ import { asObject, readJsonl, sourceName } from '../../data/jsonl.ts';
 import { lineError, UserError } from '../../errors.ts';
 import { loadModelDir } from '../../model/checkpoint.ts';
 import { generate } from '../../model/generate.ts';
-import type { Tokenizer } from '../../model/tokenizer.ts';
+import type { Tokenizer } from '../../data/tokenizer.ts';
 import { describeBackend, selectBackend } from '../../runtime/backend.ts';
 
 /** BOS (when the tokenizer has one) + the prompt's tokens. */

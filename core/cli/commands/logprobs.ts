@@ -14,7 +14,7 @@ import { lineError, UserError } from '../../errors.ts';
 import { loadModelDir } from '../../model/checkpoint.ts';
 import type { CausalLM } from '../../model/llama.ts';
 import { sequenceLogprobs } from '../../model/logprobs.ts';
-import type { Tokenizer } from '../../model/tokenizer.ts';
+import type { Tokenizer } from '../../data/tokenizer.ts';
 import { describeBackend, selectBackend } from '../../runtime/backend.ts';
 
 type Fields = Record<string, unknown>;
