@@ -52,3 +52,12 @@ export function* iterateBatches<T>(items: readonly T[], options: BatchIteratorOp
     }
   }
 }
+
+/**
+ * Consecutive slices of `items` of at most `size` (the last may be shorter), in order: the one
+ * batch loop for evaluation, scoring and precomputation. `size` must be a positive integer.
+ */
+export function* inBatches<T>(items: readonly T[], size: number): Generator<T[]> {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`batch size must be a positive integer (got ${size})`);
+  for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
+}

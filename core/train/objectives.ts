@@ -4,7 +4,7 @@
  * log-probs to the selected loss; `sftObjective` is the mean NLL of the completion tokens.
  */
 import * as tf from '@tensorflow/tfjs';
-import { callLoss, preferenceMetrics, type LossParams, type PairLogps, type PreferenceLoss } from '../loss/index.ts';
+import { callLoss, logRatios, preferenceMetrics, type LossParams, type PairLogps, type PreferenceLoss } from '../loss/index.ts';
 import type { MixtureLoss } from '../loss/mixture.ts';
 import type { PreferenceBatch, TokenBatch } from '../data/batch.ts';
 import { sequenceLogprobs } from '../model/logprobs.ts';
@@ -65,15 +65,16 @@ export function preferenceObjective(
 export function referenceDrift(inputs: PairLogps, loss: PreferenceLoss<any>, params: LossParams): Record<string, number> {
   if (!inputs.refChosen || !inputs.refRejected) return {};
   return tf.tidy(() => {
-    const detached = { ...inputs, policyChosen: tf.clone(inputs.policyChosen), policyRejected: tf.clone(inputs.policyRejected) };
+    // d loss / d policyRejected, per pair. tf.grad differentiates with respect to its argument
+    // only, so the outer tape (the training gradient) is untouched; the `+ 0 * sum(pr)` keeps the
+    // argument on the tape when the loss ignores it (MinorDPO below the reference), giving zeros.
     const gradRejected = tf.grad((pr: tf.Tensor) =>
-      tf.add(tf.sum(callLoss(loss, { ...detached, policyRejected: pr as tf.Tensor1D }, params).losses), tf.mul(tf.sum(pr), 0)),
-    )(detached.policyRejected);
-    const rhoChosen = tf.sub(inputs.policyChosen, inputs.refChosen!);
-    const rhoRejected = tf.sub(inputs.policyRejected, inputs.refRejected!);
-    const below = tf.cast(tf.less(rhoRejected, 0), 'float32');
+      tf.add(tf.sum(callLoss(loss, { ...inputs, policyRejected: pr as tf.Tensor1D }, params).losses), tf.mul(tf.sum(pr), 0)),
+    )(inputs.policyRejected);
+    const rho = logRatios(inputs);
+    const below = tf.cast(tf.less(rho.rejected, 0), 'float32');
     const pushed = tf.mul(below, tf.cast(tf.notEqual(gradRejected, 0), 'float32'));
-    const [c, r, b, p] = tf.stack([tf.mean(rhoChosen), tf.mean(rhoRejected), tf.mean(below), tf.mean(pushed)]).dataSync();
+    const [c, r, b, p] = tf.stack([tf.mean(rho.chosen), tf.mean(rho.rejected), tf.mean(below), tf.mean(pushed)]).dataSync();
     return { 'logratio/chosen': c!, 'logratio/rejected': r!, 'rejected_below_ref/fraction': b!, 'rejected_below_ref/with_gradient': p! };
   });
 }

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { collatePreference, type TokenizedPair } from '../data/collate.ts';
 import type { PreferenceBatch } from '../data/batch.ts';
+import { inBatches } from '../data/iterate.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { weightsBytes } from '../model/checkpoint.ts';
 import type { CausalLM } from '../model/llama.ts';
@@ -71,8 +72,7 @@ export async function precomputedReference(
   } else {
     const chosen: number[] = [];
     const rejected: number[] = [];
-    for (let start = 0; start < pairs.length; start += options.batchSize) {
-      const slice = pairs.slice(start, start + options.batchSize);
+    for (const slice of inBatches(pairs, options.batchSize)) {
       const result = batchLogps(model, collatePreference(slice, { padTokenId: options.padTokenId }));
       chosen.push(...result.chosen);
       rejected.push(...result.rejected);

@@ -20,13 +20,16 @@ import type { CausalLM } from '../model/llama.ts';
 import { readSafetensors, serializeSafetensors } from '../model/safetensors.ts';
 import type { Tokenizer } from '../data/tokenizer.ts';
 import type { AdamW } from './optimizer.ts';
+import type { WeightedMeansState } from './weighted-means.ts';
 
 /** What a checkpoint records besides weights and optimizer moments. */
 export interface TrainerState {
   /** Optimizer steps taken. */
   step: number;
+  /** Tokens trained on up to the last log line (`num_tokens`); absent in older checkpoints. */
+  numTokens?: number;
   /** Metrics gathered since the last log line (so a resumed run logs the same lines). */
-  pending: { steps: number; sums: Record<string, number> };
+  pending: WeightedMeansState | { steps: number; sums: Record<string, number> };
 }
 
 const CHECKPOINT_PATTERN = /^step-(\d+)$/;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { batchesPerEpoch, iterateBatches } from '../../core/data/iterate.ts';
+import { batchesPerEpoch, inBatches, iterateBatches } from '../../core/data/iterate.ts';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -49,4 +49,15 @@ test('an endless stream (epochs: Infinity) keeps going; bad batch sizes are reje
   const taken = Array.from({ length: 10 }, () => it.next().value!);
   assert.equal(taken[9]!.epoch, 4);
   assert.throws(() => [...iterateBatches(range(3), { batchSize: 0, seed: 0 })], /batchSize/);
+});
+
+describe('inBatches', () => {
+  test('yields consecutive slices covering every item once, the last one shorter', () => {
+    assert.deepEqual([...inBatches([1, 2, 3, 4, 5], 2)], [[1, 2], [3, 4], [5]]);
+    assert.deepEqual([...inBatches([], 3)], []);
+  });
+
+  test('a batch size that is not a positive integer is an error, never an endless loop', () => {
+    for (const size of [0, -1, 2.5, Number.NaN]) assert.throws(() => [...inBatches([1, 2], size)], /positive integer/);
+  });
 });

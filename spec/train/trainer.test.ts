@@ -25,6 +25,21 @@ describe('trainer', () => {
     assert.deepEqual(new Set(counts.slice(2)).size, 1, `tensor counts over steps: ${counts.join(', ')}`);
   });
 
+  test('num_tokens counts the tokens of every pair trained on (chosen + rejected ids, no padding), and tokens/s is derived from tokens', async () => {
+    const loaded = await tinyRun(await tempDir(), { train: { maxSteps: 4, logEvery: 2, batchSize: 4, gradientAccumulation: 1 }, data: { shuffle: false } });
+    await train(loaded, { progressStream: quiet });
+    const { loadPreferenceDataset } = await import('../../core/data/datasets.ts');
+    const { loadModelDir } = await import('../../core/model/checkpoint.ts');
+    const { tokenizer, model } = await loadModelDir(path.join(loaded.config.output, 'model'));
+    model.dispose();
+    const { examples } = await loadPreferenceDataset(loaded.config.data.train, tokenizer, { maxLength: loaded.config.data.maxLength, format: loaded.config.data.format });
+    const tokensOf = (count: number) =>
+      Array.from({ length: count }, (_, i) => examples[i % examples.length]!).reduce((sum, pair) => sum + pair.chosen.ids.length + pair.rejected.ids.length, 0);
+    const lines = (await new MetricsLog(path.join(loaded.config.output, 'metrics.jsonl')).read()).filter((line) => (line['num_tokens'] as number | undefined) !== undefined);
+    assert.deepEqual(lines.map((line) => (line['num_tokens'] as number | undefined)), [tokensOf(8), tokensOf(16)]);
+    for (const line of lines) assert.ok((line['tokens/s'] as number) > 0);
+  });
+
   test('a third-party loss listed under plugins trains without any change to the core', async () => {
     const dir = await pluginProject();
     const plugin = path.join(dir, 'scaled-hinge.ts');

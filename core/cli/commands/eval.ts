@@ -9,7 +9,7 @@ import { UserError } from '../../errors.ts';
 import { createLossRegistry, resolveParams } from '../../loss/index.ts';
 import { loadModelDir } from '../../model/checkpoint.ts';
 import { describeBackend, selectBackend } from '../../runtime/backend.ts';
-import { evaluatePreference } from '../../train/evaluate.ts';
+import { evaluatePreference } from '../../train/held-out.ts';
 import { frozenReference } from '../../train/reference.ts';
 import { assignments, collect } from '../options.ts';
 

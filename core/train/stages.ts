@@ -1,0 +1,102 @@
+/**
+ * A training stage supplies what the loop needs and nothing else: its training and held-out
+ * examples, the objective of a microbatch, the held-out metrics and how many tokens a microbatch
+ * holds. `sft` trains on completions by NLL; `preference` on pairs with any registered loss.
+ */
+import type { LoadedConfig } from '../config/load.ts';
+import { configuredLoss } from '../config/loss.ts';
+import type { PrefoptConfig } from '../config/types.ts';
+import { collatePreference, collateSequences } from '../data/collate.ts';
+import { formatLoadStats, loadPreferenceDataset, loadSftDataset, type PreferenceExample, type SftExample } from '../data/datasets.ts';
+import type { HfTokenizer } from '../model/hf-tokenizer.ts';
+import type { CausalLM } from '../model/llama.ts';
+import { evaluatePreference, evaluateSft } from './held-out.ts';
+import { preferenceObjective, sftObjective, type Objective } from './objectives.ts';
+import { frozenReference, precomputedReference, type ReferenceSource } from './reference.ts';
+import { cloneModel } from './start-model.ts';
+
+export interface TrainingStage {
+  /** Training examples (pairs or SFT rows); the loop batches them by index. */
+  readonly exampleCount: number;
+  /** The objective of the microbatch made of these training examples (indices into the set). */
+  objective(indices: readonly number[]): () => Objective;
+  /** Tokens (prompt + completion, no padding) the microbatch feeds the model. */
+  tokenCount(indices: readonly number[]): number;
+  /** Held-out metrics (without the `eval_` prefix); empty when there is no held-out split. */
+  evaluate(batchSize: number): Record<string, number>;
+  dispose(): void;
+}
+
+interface StageContext {
+  model: CausalLM;
+  tokenizer: HfTokenizer;
+  log: (line: string) => void;
+}
+
+export async function loadStage(loaded: LoadedConfig, context: StageContext): Promise<TrainingStage> {
+  return loaded.config.stage === 'sft' ? sftStage(loaded.config, context) : preferenceStage(loaded, context);
+}
+
+function dataOptions(config: PrefoptConfig) {
+  return { maxLength: config.data.maxLength, format: config.data.format, skipInvalid: config.data.skipInvalid };
+}
+
+async function sftStage(config: PrefoptConfig, { model, tokenizer, log }: StageContext): Promise<TrainingStage> {
+  const train = await loadSftDataset(config.data.train, tokenizer, dataOptions(config));
+  log(formatLoadStats(train.stats));
+  const held = config.data.eval ? await loadSftDataset(config.data.eval, tokenizer, dataOptions(config)) : undefined;
+  if (held) log(formatLoadStats(held.stats));
+  const rows = (indices: readonly number[]): SftExample[] => indices.map((i) => train.examples[i]!);
+  return {
+    exampleCount: train.examples.length,
+    objective(indices) {
+      const batch = collateSequences(rows(indices).map((e) => e.sequence), { padTokenId: tokenizer.padTokenId });
+      return () => sftObjective(model, batch);
+    },
+    tokenCount: (indices) => rows(indices).reduce((sum, e) => sum + e.sequence.ids.length, 0),
+    evaluate: (batchSize) => (held?.examples.length ? evaluateSft(model, held.examples, { batchSize, padTokenId: tokenizer.padTokenId }) : {}),
+    dispose() {},
+  };
+}
+
+/** The stage and loss for the start-up line, e.g. `stage preference, loss minor-dpo {"beta":0.1}`. */
+export function describeStage(config: PrefoptConfig): string {
+  if (config.stage === 'sft') return 'stage sft';
+  const specs = Array.isArray(config.loss) ? config.loss : [config.loss];
+  return `stage preference, loss ${specs.map(({ name, ...rest }) => `${name}${Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : ''}`).join(' + ')}`;
+}
+
+async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log }: StageContext): Promise<TrainingStage> {
+  const { config } = loaded;
+  const { loss, params } = configuredLoss(config.loss, loaded.registry);
+  const train = await loadPreferenceDataset(config.data.train, tokenizer, dataOptions(config));
+  log(formatLoadStats(train.stats));
+  const held = config.data.eval ? await loadPreferenceDataset(config.data.eval, tokenizer, dataOptions(config)) : undefined;
+  if (held) log(formatLoadStats(held.stats));
+  const reference = loss.requiresReference ? await referenceFor(config, model, tokenizer, [...train.examples, ...(held?.examples ?? [])], log) : undefined;
+  const pairs = (indices: readonly number[]): PreferenceExample[] => indices.map((i) => train.examples[i]!);
+  return {
+    exampleCount: train.examples.length,
+    objective(indices) {
+      const items = pairs(indices);
+      const batch = collatePreference(items, { padTokenId: tokenizer.padTokenId });
+      const referenceLogps = reference?.logps(items, batch);
+      return () => preferenceObjective(model, batch, loss, params, referenceLogps);
+    },
+    tokenCount: (indices) => pairs(indices).reduce((sum, pair) => sum + pair.chosen.ids.length + pair.rejected.ids.length, 0),
+    evaluate: (batchSize) =>
+      held?.examples.length ? evaluatePreference(model, held.examples, { loss, params, reference, batchSize, padTokenId: tokenizer.padTokenId }) : {},
+    dispose: () => reference?.dispose(),
+  };
+}
+
+/** The reference log-probs: cached once before training (`train.precomputeReference`), or a frozen copy run per batch. */
+async function referenceFor(config: PrefoptConfig, model: CausalLM, tokenizer: HfTokenizer, pairs: PreferenceExample[], log: (line: string) => void): Promise<ReferenceSource> {
+  if (!config.train.precomputeReference) return frozenReference(cloneModel(model));
+  return precomputedReference(model, pairs, {
+    batchSize: config.train.evalBatchSize ?? config.train.batchSize,
+    padTokenId: tokenizer.padTokenId,
+    cacheFile: (key) => `${config.data.train}.ref-${key.slice(0, 16)}.json`,
+    log,
+  });
+}
