@@ -6,4 +6,7 @@ import { register as registerEsm } from 'tsx/esm/api';
 
 registerCommonJs();
 registerEsm();
-await import('../core/cli/main.ts');
+// The application: the library's commands plus the loss arena's (arena/).
+const { main } = await import('../core/cli/main.ts');
+const { ARENA_COMMANDS } = await import('../arena/index.ts');
+process.exitCode = await main(process.argv.slice(2), ARENA_COMMANDS);

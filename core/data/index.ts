@@ -1,4 +1,4 @@
-/** The data pipeline: JSONL datasets in TRL's formats, tokenization, batches, seeded shuffling, the arithmetic task. */
+/** The data pipeline: JSONL datasets in TRL's formats, tokenization, batches, seeded shuffling. */
 export type { TokenBatch, PreferenceBatch } from './batch.ts';
 export { readJsonl, asObject, sourceName, type JsonlRecord } from './jsonl.ts';
 export {
@@ -15,4 +15,3 @@ export {
 } from './datasets.ts';
 export { iterateBatches, epochOrder, batchesPerEpoch, type Batch, type BatchIteratorOptions } from './iterate.ts';
 export { createRng, deriveSeed, shuffled, type Rng } from './random.ts';
-export * from './arith/index.ts';

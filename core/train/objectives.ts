@@ -1,14 +1,16 @@
 /**
  * What one microbatch contributes to a step: the scalar to differentiate and the metrics to log.
  * `preferenceObjective` runs chosen and rejected through one forward pass and hands per-pair
- * log-probs to the selected loss; `sftObjective` is the mean NLL of the completion tokens.
+ * log-probs to the selected loss (plus the metrics hooks registered in pair-metrics.ts add);
+ * `sftObjective` is the mean NLL of the completion tokens.
  */
 import * as tf from '@tensorflow/tfjs';
-import { callLoss, logRatios, preferenceMetrics, type LossParams, type PairLogps, type PreferenceLoss } from '../loss/index.ts';
+import { callLoss, preferenceMetrics, type LossParams, type PairLogps, type PreferenceLoss } from '../loss/index.ts';
 import type { MixtureLoss } from '../loss/mixture.ts';
 import type { PreferenceBatch, TokenBatch } from '../data/batch.ts';
 import { sequenceLogprobs } from '../model/logprobs.ts';
 import type { CausalLM } from '../model/llama.ts';
+import { extraPairMetrics } from './pair-metrics.ts';
 
 /** Reference log-probs of a batch's pairs (chosen and rejected, one entry per pair). */
 export interface ReferenceLogps {
@@ -51,32 +53,9 @@ export function preferenceObjective(
 ): Objective {
   const inputs = pairLogps(model, batch, reference);
   const output = callLoss(loss, inputs, params);
-  const metrics: Record<string, number> = { ...preferenceMetrics(inputs, output), ...referenceDrift(inputs, loss, params) };
+  const metrics: Record<string, number> = { ...preferenceMetrics(inputs, output), ...extraPairMetrics({ inputs, loss, params }) };
   if (isMixture(loss)) Object.assign(metrics, loss.termLosses(inputs));
   return { loss: tf.mean(output.losses) as tf.Scalar, metrics };
-}
-
-/**
- * How the policy sits relative to the reference (MinorDPO's question): mean log-ratios
- * rho_c and rho_r, the fraction of pairs whose rejected answer is already below the reference
- * (rho_r < 0), and the fraction of pairs that are below AND still receive a gradient pushing the
- * rejected answer down (d loss / d log pi(y_l) != 0) — zero for MinorDPO by design.
- */
-export function referenceDrift(inputs: PairLogps, loss: PreferenceLoss<any>, params: LossParams): Record<string, number> {
-  if (!inputs.refChosen || !inputs.refRejected) return {};
-  return tf.tidy(() => {
-    // d loss / d policyRejected, per pair. tf.grad differentiates with respect to its argument
-    // only, so the outer tape (the training gradient) is untouched; the `+ 0 * sum(pr)` keeps the
-    // argument on the tape when the loss ignores it (MinorDPO below the reference), giving zeros.
-    const gradRejected = tf.grad((pr: tf.Tensor) =>
-      tf.add(tf.sum(callLoss(loss, { ...inputs, policyRejected: pr as tf.Tensor1D }, params).losses), tf.mul(tf.sum(pr), 0)),
-    )(inputs.policyRejected);
-    const rho = logRatios(inputs);
-    const below = tf.cast(tf.less(rho.rejected, 0), 'float32');
-    const pushed = tf.mul(below, tf.cast(tf.notEqual(gradRejected, 0), 'float32'));
-    const [c, r, b, p] = tf.stack([tf.mean(rho.chosen), tf.mean(rho.rejected), tf.mean(below), tf.mean(pushed)]).dataSync();
-    return { 'logratio/chosen': c!, 'logratio/rejected': r!, 'rejected_below_ref/fraction': b!, 'rejected_below_ref/with_gradient': p! };
-  });
 }
 
 /** The SFT objective: mean negative log-likelihood of the completion tokens of the microbatch. */

@@ -9,7 +9,7 @@ import { Ajv } from 'ajv';
 import YAML from 'yaml';
 import { buildConfigSchema, loadConfig, renderConfigDocs } from '../../core/config/index.ts';
 import { loadPreferenceDataset, loadSftDataset } from '../../core/data/datasets.ts';
-import { exactMatch } from '../../core/data/arith/index.ts';
+import { exactMatch } from '../../arena/task/index.ts';
 import { createLossRegistry } from '../../core/loss/index.ts';
 import { PACKAGE_ROOT } from '../../core/paths.ts';
 import { charTokenizer } from '../data/char-tokenizer.ts';

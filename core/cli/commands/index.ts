@@ -2,13 +2,11 @@
 import type { Command } from 'commander';
 import { addLossesCommand } from './losses.ts';
 import { addLossCommand } from './loss.ts';
-import { addDataCommand } from './data.ts';
 import { addLogprobsCommand } from './logprobs.ts';
 import { addGenerateCommand } from './generate.ts';
 import { addDocsCommand } from './docs.ts';
 import { addConfigCommand } from './config.ts';
 import { addTrainCommand } from './train.ts';
 import { addEvalCommand } from './eval.ts';
-import { addReproduceCommand } from './reproduce.ts';
 
-export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addDataCommand, addLogprobsCommand, addGenerateCommand, addDocsCommand, addConfigCommand, addTrainCommand, addEvalCommand, addReproduceCommand];
+export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addLogprobsCommand, addGenerateCommand, addDocsCommand, addConfigCommand, addTrainCommand, addEvalCommand];

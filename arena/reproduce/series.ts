@@ -3,7 +3,7 @@
  * rewards/rejected (training lines), test accuracy and malformed answers (evaluation lines, with
  * the SFT model's value at step 0).
  */
-import type { LineChart, SeriesPoint } from './plots.ts';
+import type { LineChart, SeriesPoint } from '../../core/index.ts';
 import type { MetricsRecord, RunSummary } from './summary.ts';
 
 export interface PlottedRun {
@@ -15,11 +15,11 @@ export interface PlottedRun {
 
 function points(runs: readonly PlottedRun[], key: string, name: (run: RunSummary) => string, start?: (run: PlottedRun) => number): SeriesPoint[] {
   return runs.flatMap((run) => {
-    const tag = { method: run.summary.method, series: name(run.summary), seed: run.summary.seed };
-    const first = start ? [{ step: 0, value: start(run), ...tag }] : [];
+    const tag = { panel: run.summary.method, series: name(run.summary), seed: run.summary.seed };
+    const first = start ? [{ x: 0, y: start(run), ...tag }] : [];
     const logged = run.history
       .filter((r) => typeof r[key] === 'number')
-      .map((r) => ({ step: r.step, value: r[key] as number, ...tag }));
+      .map((r) => ({ x: r.step, y: r[key] as number, ...tag }));
     return [...first, ...logged];
   });
 }
@@ -33,9 +33,12 @@ export function buildPlots(
   const name = (s: RunSummary) => lrName({ label: s.lrLabel, value: s.learningRate });
   const chart = (title: string, yTitle: string, key: string, start?: (run: PlottedRun) => number): LineChart => ({
     title,
+    xTitle: 'step',
     yTitle,
+    seriesTitle: 'learning rate',
     points: points(runs, key, name, start),
-    methods: [...methods],
+    panels: [...methods],
+    perSeedLines: true,
   });
   return {
     loss: chart('Training loss', 'loss', 'loss'),

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildReport } from '../../core/reproduce/report.ts';
-import { summarizeRun, spread, tableRows, type MetricsRecord, type RunSummary } from '../../core/reproduce/summary.ts';
-import { formatMarkdownTable, formatTextTable } from '../../core/reproduce/table.ts';
-import { verdict } from '../../core/reproduce/verdict.ts';
+import { buildReport } from '../../arena/reproduce/report.ts';
+import { summarizeRun, spread, tableRows, type MetricsRecord, type RunSummary } from '../../arena/reproduce/summary.ts';
+import { formatMarkdownTable, formatTextTable } from '../../arena/reproduce/table.ts';
+import { verdict } from '../../arena/reproduce/verdict.ts';
 
 /** A synthetic metrics.jsonl: training lines every 5 steps, evaluations at 10 and 20. */
 function history(finalAccuracy: number, pushed: number): MetricsRecord[] {

@@ -5,11 +5,7 @@
  * task-metric hook, so the numbers land in its metrics.jsonl as `eval_accuracy`, `eval_malformed`...
  */
 import path from 'node:path';
-import { resolveConfig } from '../config/load.ts';
-import type { BackendConfig } from '../config/types.ts';
-import type { LossRegistry } from '../loss/index.ts';
-import { MetricsLog } from '../train/run-dir.ts';
-import { train, type TrainResult } from '../train/trainer.ts';
+import { MetricsLog, resolveConfig, train, type BackendConfig, type LossRegistry, type TrainResult } from '../../core/index.ts';
 import type { ExperimentData } from './data.ts';
 import type { ReproduceProfile } from './profiles.ts';
 import type { MetricsRecord, TaskNumbers } from './summary.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import {
   convertGsm8k, corruptAnnotatedSolution, evaluateExpression, extractAnswer, parseGsm8kRecord, rejectGsm8kAnswer, stripAnnotations,
-} from '../../core/data/arith/index.ts';
+} from '../../arena/task/index.ts';
 import { createRng } from '../../core/data/random.ts';
 import { PACKAGE_ROOT } from '../../core/paths.ts';
 

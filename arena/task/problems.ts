@@ -6,7 +6,7 @@
  * of earlier steps. Keeping the computation explicit lets the solution writer corrupt one
  * intermediate result and propagate the wrong value (see solution.ts).
  */
-import type { Rng } from '../random.ts';
+import type { Rng } from '../../core/index.ts';
 
 export type Op = '+' | '-' | '*' | '/';
 

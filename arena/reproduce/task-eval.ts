@@ -3,11 +3,8 @@
  * the final number against the reference (exact match), plus degeneration of the generations.
  * `taskMetricHook` plugs it into the trainer, which logs the numbers as `eval_<name>`.
  */
-import { exactMatch } from '../data/arith/answer.ts';
-import { generate } from '../model/generate.ts';
-import type { HfTokenizer } from '../model/hf-tokenizer.ts';
-import type { CausalLM } from '../model/llama.ts';
-import type { TaskMetricHook } from '../train/trainer.ts';
+import { generate, type CausalLM, type HfTokenizer, type TaskMetricHook } from '../../core/index.ts';
+import { exactMatch } from '../task/index.ts';
 import { degeneration } from './degeneration.ts';
 
 /** A test question and its correct final answer. */

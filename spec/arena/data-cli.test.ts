@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { extractAnswer } from '../../core/data/arith/index.ts';
-import { PACKAGE_ROOT } from '../../core/paths.ts';
+import { extractAnswer } from '../../arena/task/index.ts';
+import { runCli } from '../helpers/cli.ts';
 
+/** The application's CLI (bin/prefopt.js): the arena adds `data` to the library's commands. */
 function prefopt(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(PACKAGE_ROOT, 'core/cli/main.ts'), ...args], { encoding: 'utf8' });
+  const r = runCli(args);
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

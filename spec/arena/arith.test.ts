@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import {
   applyOp, exactMatch, extractAnswer, generateArithSplits, generateProblem, isCorrect, makeArithPair, renderSolution, TEMPLATES, withinDifficulty,
-} from '../../core/data/arith/index.ts';
+} from '../../arena/task/index.ts';
 import { createRng } from '../../core/data/random.ts';
 
 /** The calculations `a op b = r` of a solution, in order (plain or gsm8k style). */

@@ -11,10 +11,8 @@
  * the same way wherever it stands: the tokens of `19` in the question are the tokens of `19` in
  * the answer.
  */
-import { writeFileAtomic } from '../io/atomic.ts';
 import path from 'node:path';
-import { charTokenizerFiles } from '../model/char-tokenizer.ts';
-import { HfTokenizer } from '../model/hf-tokenizer.ts';
+import { charTokenizerFiles, HfTokenizer, writeFileAtomic } from '../../core/index.ts';
 
 /** tokenizer.json / tokenizer_config.json contents for a task whose texts are `texts`. */
 export function taskTokenizerFiles(texts: readonly string[]): { tokenizerJson: Record<string, unknown>; tokenizerConfig: Record<string, unknown> } {

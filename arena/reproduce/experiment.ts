@@ -7,16 +7,12 @@
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { stat } from 'node:fs/promises';
-import type { BackendConfig } from '../config/types.ts';
-import { isCorrect } from '../data/arith/answer.ts';
-import { UserError } from '../errors.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
-import { createLossRegistry } from '../loss/index.ts';
-import { describeBackend } from '../runtime/backend.ts';
+import { createLossRegistry, describeBackend, UserError, writeFileAtomic, writePlots, type BackendConfig } from '../../core/index.ts';
+import { registerReferenceDrift } from '../metrics/reference-drift.ts';
+import { isCorrect } from '../task/index.ts';
 import { writeExperimentData } from './data.ts';
 import { degeneration } from './degeneration.ts';
 import { buildPlots } from './series.ts';
-import { writePlots } from './plots.ts';
 import type { ReproduceProfile } from './profiles.ts';
 import { buildReport } from './report.ts';
 import { runPreference, runSft, type FinishedRun, type RunContext } from './runs.ts';
@@ -60,6 +56,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
   if (await stat(path.join(outDir, 'report.md')).then(() => true, () => false)) {
     throw new UserError(`${outDir} already holds a reproduction; choose another --out`);
   }
+  registerReferenceDrift();
   const registry = await createLossRegistry();
   for (const method of profile.methods) registry.get(method); // unknown names fail before any training
 
@@ -105,7 +102,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
   const p = profile.preference;
   const setup = [
     `profile \`${profile.name}\`, backend ${describeBackend()}, ${cpus().length} CPU cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}; total time ${formatDuration(seconds)}`,
-    `task: synthetic arithmetic word problems (core/data/arith, seed ${profile.data.seed}, every number <= ${profile.data.maxNumber ?? 'any'}${profile.data.maxSteps ? `, at most ${profile.data.maxSteps} steps` : ''}); chosen = the correct solution, rejected = the same with one intermediate result wrong (carried forward); ${data.counts.sftTrain} SFT train / ${data.counts.preferenceTrain} preference train / ${data.counts.eval} eval / ${data.counts.test} test problems, disjoint`,
+    `task: synthetic arithmetic word problems (arena/task, seed ${profile.data.seed}, every number <= ${profile.data.maxNumber ?? 'any'}${profile.data.maxSteps ? `, at most ${profile.data.maxSteps} steps` : ''}); chosen = the correct solution, rejected = the same with one intermediate result wrong (carried forward); ${data.counts.sftTrain} SFT train / ${data.counts.preferenceTrain} preference train / ${data.counts.eval} eval / ${data.counts.test} test problems, disjoint`,
     `model: Llama (RMSNorm, RoPE, GQA, SwiGLU), hidden ${profile.model.hidden_size}, ${profile.model.num_hidden_layers} layers, ${profile.model.num_attention_heads} heads (${profile.model.num_key_value_heads} kv), task tokenizer (characters; numbers 0-99 and the task's words one token each), trained from scratch`,
     `SFT: ${profile.sft.steps} steps, batch ${profile.sft.batchSize}, AdamW lr ${profile.sft.learningRate} cosine; seeds ${profile.seeds.join(', ')}`,
     `preference: ${profile.methods.join(' vs ')}, beta ${p.beta}, ${p.steps} steps, batch ${p.batchSize} pairs, constant lr after 10% warmup at ${p.learningRates.map(lrName).join(', ')}, grad-norm clip 1, reference = the SFT model (log-probs precomputed)`,

@@ -8,8 +8,7 @@
  * intermediate result made wrong, the wrong value carried into every later step and the final
  * answer, so chosen and rejected differ in a few tokens.
  */
-import type { Rng } from '../random.ts';
-import { shuffled } from '../random.ts';
+import { shuffled, type Rng } from '../../core/index.ts';
 import { evaluateSteps, type ArithProblem, type Operand } from './problems.ts';
 
 export type SolutionStyle = 'plain' | 'gsm8k';

@@ -3,12 +3,11 @@
  * with the wasm backend); `full` uses more data and steps, three learning rates and three seeds;
  * `test` takes seconds and exists for the test suite.
  */
-import type { ModelInitConfig } from '../config/types.ts';
-import { UserError } from '../errors.ts';
+import { UserError, type ModelInitConfig } from '../../core/index.ts';
 
 export interface ReproduceProfile {
   name: string;
-  /** Data: split sizes and the difficulty limits of the arithmetic generator (core/data/arith). */
+  /** Data: split sizes and the difficulty limits of the arithmetic generator (arena/task). */
   data: { seed: number; sftTrain: number; preferenceTrain: number; eval: number; test: number; maxNumber?: number; maxSteps?: number };
   /** The tiny Llama trained from scratch (the task tokenizer: characters, numbers and words as tokens). */
   model: Omit<ModelInitConfig, 'model_type' | 'rms_norm_eps' | 'rope_theta' | 'tie_word_embeddings'>;

@@ -5,10 +5,10 @@
  * (`data/tokenizer/`: characters, with numbers 0-99 and the task's words as single tokens).
  */
 import path from 'node:path';
-import { generateArithSplits, preferenceRecord, sftRecord, toJsonl } from '../data/arith/index.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
+import { writeFileAtomic } from '../../core/index.ts';
+import { generateArithSplits, preferenceRecord, sftRecord, toJsonl } from '../task/index.ts';
 import type { ReproduceProfile } from './profiles.ts';
-import { writeTaskTokenizer } from './tokenizer.ts';
+import { writeTaskTokenizer } from '../task/tokenizer.ts';
 import type { TestItem } from './task-eval.ts';
 
 export interface ExperimentData {

@@ -3,8 +3,7 @@
  * test, eval and train in that order, so the held-out splits do not change when only the train
  * size does, and no problem appears in two splits.
  */
-import { UserError } from '../../errors.ts';
-import { createRng } from '../random.ts';
+import { createRng, UserError } from '../../core/index.ts';
 import { evaluateSteps, generateProblem, type ArithProblem } from './problems.ts';
 import { makeArithPair, type ArithPair, type SolutionStyle } from './solution.ts';
 

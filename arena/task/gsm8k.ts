@@ -9,8 +9,7 @@
  * replaced. A question constant that happens to equal a changed result is replaced too; such
  * coincidences are rare and only make the rejected answer more wrong.
  */
-import { lineError } from '../../errors.ts';
-import { createRng, shuffled, type Rng } from '../random.ts';
+import { createRng, lineError, shuffled, type Rng } from '../../core/index.ts';
 import { extractAnswer } from './answer.ts';
 import { formatPrompt } from './solution.ts';
 

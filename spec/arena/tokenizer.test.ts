@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { generateArithSplits } from '../../core/data/arith/index.ts';
+import { generateArithSplits } from '../../arena/task/index.ts';
 import { HfTokenizer } from '../../core/model/hf-tokenizer.ts';
-import { taskTokenizerFiles } from '../../core/reproduce/tokenizer.ts';
+import { taskTokenizerFiles } from '../../arena/task/tokenizer.ts';
 
 test('task tokenizer: exact round trip; numbers 0-99 and every word of the task are one token each', () => {
   const splits = generateArithSplits({ seed: 3, train: 60, eval: 10, test: 10, maxNumber: 30, maxSteps: 2 });

@@ -1,14 +1,11 @@
 /**
  * `prefopt reproduce [--profile quick|full|test] [--out DIR] [--backend NAME]`: the MinorDPO
- * paper's experiment in miniature (core/reproduce). `npm start` runs the quick profile.
+ * paper's experiment in miniature (arena/reproduce). `npm start` runs the quick profile.
+ * Nothing heavy is imported until the command runs.
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { BackendConfig } from '../../config/types.ts';
-import { UserError } from '../../errors.ts';
-import { profileNamed, PROFILES } from '../../reproduce/profiles.ts';
-import { reproduce } from '../../reproduce/experiment.ts';
-import { BACKEND_NAMES } from '../../runtime/backend.ts';
+import type { BackendConfig } from '../../core/index.ts';
 
 function timestamp(date = new Date()): string {
   const pad = (n: number) => String(n).padStart(2, '0');
@@ -19,10 +16,13 @@ export function addReproduceCommand(program: Command): void {
   program
     .command('reproduce')
     .description('the MinorDPO paper in miniature: SFT a tiny model on arithmetic, then DPO vs MinorDPO at a low and a high learning rate; writes report.md, metrics and SVG plots')
-    .option('--profile <name>', `experiment size: ${Object.keys(PROFILES).join(', ')} (quick: under 10 minutes on 2 cores)`, 'quick')
+    .option('--profile <name>', 'experiment size: quick, full or test (quick: under 10 minutes on 2 cores)', 'quick')
     .option('--out <dir>', 'run folder (default runs/reproduce-<profile>-<time>)')
     .option('--backend <name>', 'tfjs backend: auto, wasm, cpu, tensorflow, webgpu', 'auto')
     .action(async (options: { profile: string; out?: string; backend: string }) => {
+      const { UserError, BACKEND_NAMES } = await import('../../core/index.ts');
+      const { profileNamed } = await import('../reproduce/profiles.ts');
+      const { reproduce } = await import('../reproduce/experiment.ts');
       const profile = profileNamed(options.profile);
       if (options.backend !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(options.backend)) {
         throw new UserError(`--backend expects auto or one of ${BACKEND_NAMES.join(', ')} (got '${options.backend}')`);
