@@ -2,9 +2,11 @@
  * Model directories in Hugging Face layout:
  *
  *   config.json             LlamaConfig (HF field names)
- *   model.safetensors       weights under HF tensor names (F32/F16/BF16 read, F32 written), or
+ *   model.safetensors       weights under HF tensor names (F32/F16/BF16 read and written), or
  *   model.safetensors.index.json + shards (read only)
  *   tokenizer.json          (+ tokenizer_config.json) read through @huggingface/tokenizers
+ *   generation_config.json  kept as read; written from the config's token ids when absent
+ *   README.md               the model card, when the caller supplies one
  *
  * Saving is atomic: the directory is filled under a temporary name and renamed into place.
  */
@@ -15,14 +17,31 @@ import { writeDirAtomic } from '../io/atomic.ts';
 import { parseConfig, type LlamaConfig } from './config.ts';
 import { HfTokenizer, readJsonFile } from './hf-tokenizer.ts';
 import { CausalLM } from './llama.ts';
-import { readSafetensors, serializeSafetensors, type SafeTensor } from './safetensors.ts';
+import { readSafetensors, serializeSafetensors, type SafeTensor, type SaveDtype } from './safetensors.ts';
 import type { Tokenizer } from '../data/tokenizer.ts';
 
 export interface LoadedModel {
   model: CausalLM;
   tokenizer: HfTokenizer;
   config: LlamaConfig;
+  /** The dtype the weights were stored in (F64 counts as F32): what saving writes back by default. */
+  dtype: SaveDtype;
+  /** generation_config.json as read, if the directory has one. */
+  generationConfig?: Record<string, unknown>;
 }
+
+/** How a model directory is written. */
+export interface SaveOptions {
+  /** Weight dtype (default F32). */
+  dtype?: SaveDtype;
+  /** generation_config.json to write; by default one from the config's token ids, as transformers derives it. */
+  generationConfig?: Record<string, unknown>;
+  /** The model card (README.md), if any. */
+  readme?: string;
+}
+
+/** torch's names of the saved dtypes, for config.json's `torch_dtype` / `dtype`. */
+export const TORCH_DTYPES: Record<SaveDtype, string> = { F32: 'float32', BF16: 'bfloat16', F16: 'float16' };
 
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
 
@@ -62,7 +81,9 @@ export async function loadModelDir(dir: string): Promise<LoadedModel> {
   const weights = await readWeights(dir);
   if (config.tie_word_embeddings) weights.delete('lm_head.weight'); // some tied checkpoints store a copy
   const arrays = new Map<string, { shape: number[]; data: Float32Array }>();
+  const dtypes = new Set<string>();
   for (const [name, tensor] of weights) {
+    dtypes.add(tensor.dtype === 'F64' ? 'F32' : tensor.dtype);
     if (!FLOAT_DTYPES.has(tensor.dtype)) throw new UserError(`${tensor.file}: weight '${name}' has dtype ${tensor.dtype}, expected F32, F16 or BF16`);
     arrays.set(name, { shape: tensor.shape, data: tensor.data as Float32Array });
   }
@@ -86,38 +107,59 @@ export async function loadModelDir(dir: string): Promise<LoadedModel> {
     model.dispose();
     throw error;
   }
-  return { model, tokenizer, config };
+  const generationFile = path.join(dir, 'generation_config.json');
+  const generationConfig = (await exists(generationFile)) ? ((await readJsonFile(generationFile)) as Record<string, unknown>) : undefined;
+  const dtype = (dtypes.size === 1 ? [...dtypes][0] : 'F32') as SaveDtype;
+  return { model, tokenizer, config, dtype, ...(generationConfig ? { generationConfig } : {}) };
 }
 
-/** The config.json written for a model (HF fields, plus architectures and dtype). */
-export function configJson(model: CausalLM, tokenizer?: Tokenizer): Record<string, unknown> {
+/** The config.json written for a model (HF fields, plus architectures and the saved dtype under both transformers 4's and 5's keys). */
+export function configJson(model: CausalLM, tokenizer?: Tokenizer, dtype: SaveDtype = 'F32'): Record<string, unknown> {
   const c = model.config;
   return {
     ...c,
     architectures: [c.model_type === 'qwen2' ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM'],
     hidden_act: 'silu',
-    torch_dtype: 'float32',
+    torch_dtype: TORCH_DTYPES[dtype],
+    dtype: TORCH_DTYPES[dtype],
     ...(tokenizer ? { eos_token_id: c.eos_token_id ?? tokenizer.eosTokenId, bos_token_id: c.bos_token_id ?? tokenizer.bosTokenId ?? null } : {}),
   };
 }
 
-/** Encodes the model's weights as F32 safetensors bytes. */
-export async function weightsBytes(model: CausalLM): Promise<Uint8Array> {
+/** Encodes the model's weights as safetensors bytes (F32 unless `dtype` says otherwise). */
+export async function weightsBytes(model: CausalLM, dtype: SaveDtype = 'F32'): Promise<Uint8Array> {
   const arrays = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [name, v] of model.params) arrays.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
-  return serializeSafetensors(arrays, { format: 'pt' });
+  return serializeSafetensors(arrays, { format: 'pt' }, dtype);
 }
 
-/** Writes the files of a model directory (config.json, model.safetensors, tokenizer files) into `dir`. */
-export async function writeModelFiles(dir: string, model: CausalLM, tokenizer: Tokenizer): Promise<void> {
+/** generation_config.json as transformers derives it from a model config: the special token ids. */
+export function defaultGenerationConfig(config: LlamaConfig, tokenizer?: Tokenizer): Record<string, unknown> {
+  return {
+    _from_model_config: true,
+    bos_token_id: config.bos_token_id ?? tokenizer?.bosTokenId ?? null,
+    eos_token_id: config.eos_token_id ?? tokenizer?.eosTokenId ?? null,
+    pad_token_id: config.pad_token_id ?? tokenizer?.padTokenId ?? null,
+  };
+}
+
+/**
+ * Writes the files of a model directory (config.json, model.safetensors, generation_config.json,
+ * tokenizer files, README.md when given) into `dir`.
+ */
+export async function writeModelFiles(dir: string, model: CausalLM, tokenizer: Tokenizer, options: SaveOptions = {}): Promise<void> {
   if (!(tokenizer instanceof HfTokenizer)) throw new UserError('saving a model needs a Hugging Face tokenizer (HfTokenizer)');
-  const weights = await weightsBytes(model);
-  await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(configJson(model, tokenizer), null, 2)}\n`);
+  const dtype = options.dtype ?? 'F32';
+  const weights = await weightsBytes(model, dtype);
+  const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+  await writeFile(path.join(dir, 'config.json'), json(configJson(model, tokenizer, dtype)));
   await writeFile(path.join(dir, 'model.safetensors'), weights);
+  await writeFile(path.join(dir, 'generation_config.json'), json(options.generationConfig ?? defaultGenerationConfig(model.config, tokenizer)));
   for (const [name, text] of Object.entries(tokenizer.files())) await writeFile(path.join(dir, name), text);
+  if (options.readme !== undefined) await writeFile(path.join(dir, 'README.md'), options.readme);
 }
 
-/** Saves a model directory atomically (config.json, model.safetensors, tokenizer files). */
-export async function saveModelDir(dir: string, model: CausalLM, tokenizer: Tokenizer): Promise<void> {
-  await writeDirAtomic(dir, (temp) => writeModelFiles(temp, model, tokenizer));
+/** Saves a model directory atomically (see writeModelFiles). */
+export async function saveModelDir(dir: string, model: CausalLM, tokenizer: Tokenizer, options: SaveOptions = {}): Promise<void> {
+  await writeDirAtomic(dir, (temp) => writeModelFiles(temp, model, tokenizer, options));
 }

@@ -8,5 +8,6 @@ import { addDocsCommand } from './docs.ts';
 import { addConfigCommand } from './config.ts';
 import { addTrainCommand } from './train.ts';
 import { addEvalCommand } from './eval.ts';
+import { addMergeCommand } from './merge.ts';
 
-export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addLogprobsCommand, addGenerateCommand, addDocsCommand, addConfigCommand, addTrainCommand, addEvalCommand];
+export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addLogprobsCommand, addGenerateCommand, addDocsCommand, addConfigCommand, addTrainCommand, addEvalCommand, addMergeCommand];
