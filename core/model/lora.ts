@@ -123,15 +123,17 @@ export class LoraAdapters {
 
   /** Adapters with given weights (PEFT tensor names, see peftTensorName), set on `model`. */
   static attachArrays(model: CausalLM, settings: LoraSettings, arrays: Map<string, { shape: number[]; data: Float32Array }>, source: string): LoraAdapters {
-    const take = (name: string, shape: number[]) => {
+    const checked = (name: string, shape: number[]) => {
       const array = arrays.get(name);
       if (!array) throw new UserError(`${source}: missing adapter weight '${name}'`);
       if (array.shape.join(',') !== shape.join(',')) throw new UserError(`${source}: adapter weight '${name}' has shape [${array.shape}], expected [${shape}]`);
-      return tf.tensor(array.data, shape, 'float32');
+      return array;
     };
     const adapters = LoraAdapters.build(model, settings, 0, (weight) => {
       const [out, input] = model.params.get(weight)!.shape as [number, number];
-      return { a: take(peftTensorName(weight, 'A'), [settings.r, input]), b: take(peftTensorName(weight, 'B'), [out, settings.r]) };
+      const a = checked(peftTensorName(weight, 'A'), [settings.r, input]);
+      const b = checked(peftTensorName(weight, 'B'), [out, settings.r]);
+      return { a: tf.tensor(a.data, a.shape, 'float32'), b: tf.tensor(b.data, b.shape, 'float32') };
     });
     const known = new Set(adapters.variables().keys());
     const extra = [...arrays.keys()].find((name) => !known.has(name));

@@ -27,7 +27,7 @@ test('a saved model directory reloads bit-exactly (weights, config, tokenizer) a
     const tokenizer = createCharTokenizer();
     const target = path.join(dir, 'ckpt');
     await saveModelDir(target, model, tokenizer);
-    assert.deepEqual((await readdir(target)).sort(), ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    assert.deepEqual((await readdir(target)).sort(), ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
     const loaded = await loadModelDir(target);
     for (const [name, v] of model.params) {
       const w = loaded.model.params.get(name)!;
@@ -87,6 +87,42 @@ test('BF16 and F16 checkpoints load within rounding of the F32 weights', async (
       model.dispose();
     }
     f32.dispose();
+  });
+});
+
+test('BF16 in, BF16 out: a BF16 directory saved in its own dtype comes back bit-identical, with config dtype, generation config and model card', async () => {
+  await withTempDir(async (dir) => {
+    const config = charConfig();
+    await writeModelDir(path.join(dir, 'in'), config, randomArrays(config, 6), 'BF16');
+    await writeFile(path.join(dir, 'in', 'generation_config.json'), JSON.stringify({ eos_token_id: 2, max_new_tokens: 7 }));
+    const loaded = await loadModelDir(path.join(dir, 'in'));
+    assert.equal(loaded.dtype, 'BF16');
+    await saveModelDir(path.join(dir, 'out'), loaded.model, loaded.tokenizer, { dtype: loaded.dtype, generationConfig: loaded.generationConfig, readme: '# card\n' });
+    const written = await readSafetensors(path.join(dir, 'out', 'model.safetensors'));
+    const original = await readSafetensors(path.join(dir, 'in', 'model.safetensors'));
+    for (const [name, tensor] of original.tensors) {
+      assert.equal(written.tensors.get(name)!.dtype, 'BF16', name);
+      assert.deepEqual(written.tensors.get(name)!.data, tensor.data, name);
+    }
+    const json = JSON.parse(await readFile(path.join(dir, 'out', 'config.json'), 'utf8'));
+    assert.equal(json.torch_dtype, 'bfloat16');
+    assert.equal(json.dtype, 'bfloat16');
+    assert.deepEqual(JSON.parse(await readFile(path.join(dir, 'out', 'generation_config.json'), 'utf8')), { eos_token_id: 2, max_new_tokens: 7 });
+    assert.equal(await readFile(path.join(dir, 'out', 'README.md'), 'utf8'), '# card\n');
+    const again = await loadModelDir(path.join(dir, 'out'));
+    assert.equal(again.dtype, 'BF16');
+    loaded.model.dispose();
+    again.model.dispose();
+  });
+});
+
+test('without a generation_config.json, one is written from the config token ids (as transformers derives it)', async () => {
+  await withTempDir(async (dir) => {
+    const model = CausalLM.random(charConfig(), 1);
+    await saveModelDir(dir, model, createCharTokenizer());
+    assert.deepEqual(JSON.parse(await readFile(path.join(dir, 'generation_config.json'), 'utf8')), { _from_model_config: true, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 });
+    assert.equal((await loadModelDir(dir)).dtype, 'F32');
+    model.dispose();
   });
 });
 

@@ -55,6 +55,37 @@ test('F16 and BF16 decode to the nearest float32 values', () => {
   }
 });
 
+/** Decodes the 16-bit pattern `bits` of `dtype` through the reader. */
+function decode16(bits: number, dtype: 'F16' | 'BF16'): number {
+  const bytes = new Uint8Array(2);
+  new DataView(bytes.buffer).setUint16(0, bits, true);
+  return parseSafetensors(rawSafetensors([{ name: 'x', dtype, shape: [1], bytes }])).tensors.get('x')!.data[0]!;
+}
+
+test('property: the BF16 and F16 writer stores the nearest representable value (no neighbour is closer), and exact values exactly', () => {
+  for (const [dtype, max] of [['BF16', 3e38], ['F16', 65000]] as const) {
+    fc.assert(
+      fc.property(fc.float({ noNaN: true, noDefaultInfinity: true, min: Math.fround(-max), max: Math.fround(max) }), (v) => {
+        const file = serializeSafetensors(new Map([['x', { shape: [1], data: Float32Array.from([v]) }]]), {}, dtype);
+        const { tensors } = parseSafetensors(file);
+        const got = tensors.get('x')!;
+        assert.equal(got.dtype, dtype);
+        const start = file.byteLength - 2;
+        const bits = new DataView(file.buffer).getUint16(start, true);
+        const error = Math.abs(got.data[0]! - Math.fround(v));
+        for (const neighbour of [bits - 1, bits + 1]) {
+          if ((neighbour & 0x7fff) > (dtype === 'F16' ? 0x7bff : 0x7f7f) || neighbour < 0) continue;
+          assert.ok(error <= Math.abs(decode16(neighbour, dtype) - Math.fround(v)), `${dtype} ${v} -> ${got.data[0]}`);
+        }
+        assert.equal(decode16(bits, dtype), got.data[0]);
+      }),
+      { seed: 7, numRuns: 300 },
+    );
+    const exact = Float32Array.from([0, 1, -2.5, 0.5, -0.125, 3]);
+    assert.deepEqual(parseSafetensors(serializeSafetensors(new Map([['x', { shape: [6], data: exact }]]), {}, dtype)).tensors.get('x')!.data, exact);
+  }
+});
+
 const REJECTIONS: Array<[string, Uint8Array, RegExp]> = [
   ['a file shorter than 8 bytes', new Uint8Array(5), /truncated/],
   ['a header length past the end of the file', (() => { const b = header({}); new DataView(b.buffer).setBigUint64(0, 1000n, true); return b; })(), /runs past the end/],
