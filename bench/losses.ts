@@ -29,7 +29,7 @@ function randomInputs(batch: number): PairLogps {
  * One forward + backward of the mean loss, read back so the work really happens. A loss that
  * ignores one input (sft ignores the rejected answer) has no gradient there, which is allowed.
  */
-function step(loss: PreferenceLoss<any>, params: Record<string, unknown>, inputs: PairLogps): void {
+function step(loss: PreferenceLoss<any>, params: object, inputs: PairLogps): void {
   tf.tidy(() => {
     const xs = [inputs.policyChosen, inputs.policyRejected];
     const { value, grads } = tf.engine().gradients(() => tf.mean(callLoss(loss, inputs, params).losses), xs, undefined, true);

@@ -3,12 +3,9 @@
  * arena/) imports (`from 'prefopt'`). Deliberately a list, not `export *` of every module:
  * losses, config loading, training, model loading and generation, data helpers, atomic writes
  * and plots.
- * `tf` is the very TensorFlow.js instance prefopt runs on; plugins must use it rather than their
- * own copy, so that their tensors live in the same engine.
+ * `tf` is the very TensorFlow.js instance prefopt runs on (core/loss/tf.ts); plugins must use it
+ * rather than their own copy, so that their tensors live in the same engine.
  */
-import * as tf from '@tensorflow/tfjs';
-
-export { tf };
 export * from './loss/index.ts';
 export { UserError, lineError } from './errors.ts';
 export { selectBackend, describeBackend, BACKEND_NAMES, type BackendName } from './runtime/backend.ts';

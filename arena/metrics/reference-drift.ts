@@ -7,18 +7,14 @@
  * pushing the rejected answer down (d loss / d log pi(y_l) != 0, `rejected_below_ref/with_gradient`)
  * — zero for MinorDPO by design.
  */
-import { callLoss, logRatios, registerPairMetrics, tf, type PairMetricContext } from '../../core/index.ts';
+import { logRatios, policyGradients, registerPairMetrics, tf, type PairMetricContext } from '../../core/index.ts';
 
 /** The drift metrics of one microbatch (none when the loss has no reference log-probs). */
 export function referenceDrift({ inputs, loss, params }: PairMetricContext): Record<string, number> {
   if (!inputs.refChosen || !inputs.refRejected) return {};
   return tf.tidy(() => {
-    // d loss / d policyRejected, per pair. tf.grad differentiates with respect to its argument
-    // only, so the outer tape (the training gradient) is untouched; the `+ 0 * sum(pr)` keeps the
-    // argument on the tape when the loss ignores it (MinorDPO below the reference), giving zeros.
-    const gradRejected = tf.grad((pr: tf.Tensor) =>
-      tf.add(tf.sum(callLoss(loss, { ...inputs, policyRejected: pr as tf.Tensor1D }, params).losses), tf.mul(tf.sum(pr), 0)),
-    )(inputs.policyRejected);
+    // d loss / d policyRejected, per pair: zeros where the loss ignores it (MinorDPO below the reference).
+    const [, gradRejected] = policyGradients(loss, inputs, params);
     const rho = logRatios(inputs);
     const below = tf.cast(tf.less(rho.rejected, 0), 'float32');
     const pushed = tf.mul(below, tf.cast(tf.notEqual(gradRejected, 0), 'float32'));

@@ -5,16 +5,16 @@
  */
 import type { LossParams } from './contract.ts';
 
-export type Invariant = InvariantSpec & {
+export type Invariant<P = LossParams> = InvariantSpec<P> & {
   /** The invariant holds only for params where this returns true (default: always). */
-  when?: (params: LossParams) => boolean;
+  when?: (params: P) => boolean;
 };
 
-type InvariantSpec =
+type InvariantSpec<P> =
   /** Adding one constant to a policy log-prob and its reference leaves loss and gradient unchanged. */
   | { kind: 'rho-shift-invariant' }
   /** With policy = reference (rho = 0) the loss equals `value(params)`, e.g. ln 2 for DPO. */
-  | { kind: 'value-at-zero-rho'; value: (params: LossParams) => number }
+  | { kind: 'value-at-zero-rho'; value: (params: P) => number }
   /** Raising the policy chosen log-prob never raises the loss. */
   | { kind: 'non-increasing-in-chosen' }
   /** Raising the policy rejected log-prob never lowers the loss. */
@@ -34,10 +34,15 @@ type InvariantSpec =
    * As a function of the margin h = rho_c - rho_r (one-token completions), the loss is minimal
    * at h = `at(params)` with zero gradient there (IPO: 1/(2 beta)).
    */
-  | { kind: 'minimal-at-margin'; at: (params: LossParams) => number }
+  | { kind: 'minimal-at-margin'; at: (params: P) => number }
   /** Once the margin h = rho_c - rho_r reaches `margin(params)`, loss and gradient are 0 (hinge). */
-  | { kind: 'zero-beyond-margin'; margin: (params: LossParams) => number }
+  | { kind: 'zero-beyond-margin'; margin: (params: P) => number }
   /** rewards = beta * (policy - reference) for chosen and rejected. */
-  | { kind: 'rewards-are-beta-rho' };
+  | { kind: 'rewards-are-beta-rho' }
+  /**
+   * The loss sees each answer only through its per-token log-prob (log-prob / length): scaling a
+   * side's log-probs and its length by the same whole number k leaves the loss unchanged.
+   */
+  | { kind: 'per-token-normalized' };
 
-export type InvariantKind = InvariantSpec['kind'];
+export type InvariantKind = InvariantSpec<LossParams>['kind'];

@@ -1,5 +1,5 @@
 /** Small numerically careful building blocks shared by the loss plugins. */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tf.ts';
 import type { PairLogps, PairLogpsWithReference } from './contract.ts';
 import { UserError } from '../errors.ts';
 

@@ -1,5 +1,5 @@
 /** Batch reduction and the metrics logged under TRL's names. */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tf.ts';
 import type { PairLogps, PairLossOutput } from './contract.ts';
 
 /** The batch loss: the mean of the per-pair losses. */
@@ -21,10 +21,12 @@ export type MetricName = (typeof METRIC_NAMES)[number];
 export type PreferenceMetrics = Record<MetricName, number>;
 
 /**
- * Batch means of the TRL-named metrics. `rewards/accuracies` counts strict wins
- * (chosen reward > rejected reward), as TRL does.
+ * Batch means of the TRL-named metrics, and of the loss's own metrics (`output.metrics`, under
+ * their names). `rewards/accuracies` counts strict wins (chosen reward > rejected reward), as TRL
+ * does.
  */
-export function preferenceMetrics(inputs: PairLogps, output: PairLossOutput): PreferenceMetrics {
+export function preferenceMetrics(inputs: PairLogps, output: PairLossOutput): PreferenceMetrics & Record<string, number> {
+  const extra = Object.entries(output.metrics ?? {});
   const values = tf.tidy(() => {
     const { chosenRewards, rejectedRewards } = output;
     return tf.stack([
@@ -35,7 +37,9 @@ export function preferenceMetrics(inputs: PairLogps, output: PairLossOutput): Pr
       tf.mean(tf.sub(chosenRewards, rejectedRewards)),
       tf.mean(inputs.policyChosen),
       tf.mean(inputs.policyRejected),
+      ...extra.map(([, tensor]) => tf.mean(tensor)),
     ]).dataSync();
   });
-  return Object.fromEntries(METRIC_NAMES.map((name, i) => [name, values[i]!])) as PreferenceMetrics;
+  const names = [...METRIC_NAMES, ...extra.map(([name]) => name)];
+  return Object.fromEntries(names.map((name, i) => [name, values[i]!])) as PreferenceMetrics & Record<string, number>;
 }

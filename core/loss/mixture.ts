@@ -13,9 +13,9 @@
  * for the metrics. The mixture promises the invariants every term promises (rho-shift invariance,
  * monotonicity) and, when every term declares its value at rho = 0, the weighted sum of them.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tf.ts';
 import type { LossParams, PairLogps, PairLossOutput, PreferenceLoss } from './contract.ts';
-import { callLoss } from './evaluate.ts';
+import { callLoss } from './call.ts';
 import type { Invariant } from './invariants.ts';
 import { resolveParams } from './params.ts';
 import type { LossRegistry } from './registry.ts';

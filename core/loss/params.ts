@@ -25,6 +25,27 @@ export function paramsSchemaProblem(loss: PreferenceLoss<any>): string | undefin
   }
 }
 
+/**
+ * Params whose default is missing (and that are not required) or rejected by the param's own
+ * schema: each problem names the param. The schema itself must already compile.
+ */
+export function paramDefaultProblems(loss: PreferenceLoss<any>): string[] {
+  const required = new Set(loss.paramsSchema.required ?? []);
+  const problems: string[] = [];
+  for (const [key, spec] of Object.entries(loss.paramsSchema.properties)) {
+    if (spec.default === undefined) {
+      if (!required.has(key)) problems.push(`param '${key}' has no default (give it one, or list it in 'required')`);
+      continue;
+    }
+    const { default: value, ...rule } = spec;
+    const validate = ajv.compile(rule);
+    if (!validate(structuredClone(value))) {
+      problems.push(`the default of param '${key}' (${JSON.stringify(value)}) breaks its own schema: it ${validate.errors![0]!.message}`);
+    }
+  }
+  return problems;
+}
+
 /** Describes one ajv error in words that name the param and the rule it broke. */
 export function describeParamError(error: ErrorObject, knownParams: string[]): string {
   const param = error.instancePath.replace(/^\//, '').replaceAll('/', '.');
@@ -40,7 +61,7 @@ export function describeParamError(error: ErrorObject, knownParams: string[]): s
  * The loss's params: a copy of `given` validated against the loss's schema with defaults filled.
  * Throws a UserError naming the loss, the param and the rule.
  */
-export function resolveParams<P extends LossParams>(loss: PreferenceLoss<P>, given: LossParams = {}): P {
+export function resolveParams<P>(loss: PreferenceLoss<P>, given: LossParams = {}): P {
   const params: LossParams = structuredClone(given);
   const validate = validatorFor(loss);
   if (!validate(params)) {

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import type { PreferenceLoss } from '../loss/contract.ts';
 import { resolveParams } from '../loss/params.ts';
 import { batchOf, moderatePair, pair, type Pair } from './arbitraries.ts';
-import { batchLoss, evaluatePair, evaluatePairs } from './evaluate.ts';
+import { batchLoss, evaluatePair, evaluatePairs } from './pair-evaluation.ts';
 import { assertClose } from './numeric.ts';
 import type { KitProperty, PropertyContext } from './property.ts';
 

@@ -40,12 +40,16 @@ export interface BoundProperty {
 /** Every property the kit checks for `loss`, one list per param set, as runnable functions. */
 export function lossProperties(loss: PreferenceLoss<any>, options: KitOptions = {}): BoundProperty[] {
   const problems = contractProblems(loss);
-  if (problems.length > 0) {
-    return [{ name: 'fulfils the PreferenceLoss contract', run: () => { throw new Error(problems.join('; ')); } }];
-  }
+  const contract = {
+    name: 'fulfils the PreferenceLoss contract (plugin object and params schema)',
+    run: () => {
+      if (problems.length > 0) throw new Error(problems.join('; '));
+    },
+  };
+  if (problems.length > 0) return [contract];
   const paramSets = options.params ?? [{}];
   const runOptions = { numRuns: options.numRuns ?? 200, includeErrorInReport: true, ...(options.seed !== undefined ? { seed: options.seed } : {}) };
-  return paramSets.flatMap((given) => {
+  const checks = paramSets.flatMap((given) => {
     const params = resolveParams(loss, given);
     const ctx: PropertyContext = { loss, params, runOptions };
     const suffix = paramSets.length > 1 ? ` [${JSON.stringify(given)}]` : '';
@@ -62,6 +66,7 @@ export function lossProperties(loss: PreferenceLoss<any>, options: KitOptions = 
     });
     return [...generic, ...declared];
   });
+  return [contract, ...checks];
 }
 
 /** Registers a node:test suite that checks `loss` against every kit property. */

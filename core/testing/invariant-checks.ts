@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import type { LossParams } from '../loss/contract.ts';
 import type { Invariant, InvariantKind } from '../loss/invariants.ts';
 import { dyadic, dyadicPair, type Pair } from './arbitraries.ts';
-import { evaluatePair } from './evaluate.ts';
+import { evaluatePair } from './pair-evaluation.ts';
 import { assertClose, dpoLoss64 } from './numeric.ts';
 import type { PropertyContext } from './property.ts';
 
@@ -158,6 +158,18 @@ export const INVARIANT_CHECKERS: { [K in InvariantKind]: Checker<K> } = {
         }
       });
     },
+  },
+  'per-token-normalized': {
+    name: () => 'scaling one answer’s log-probs and its length by the same factor leaves the loss unchanged',
+    check: (ctx) =>
+      check(ctx, fc.tuple(dyadicPair, fc.constantFrom(2, 4, 8), fc.boolean()), ([p, k, chosenSide]: [Pair, number, boolean]) => {
+        const scaled = chosenSide
+          ? { ...p, policyChosen: k * p.policyChosen, refChosen: k * p.refChosen, chosenLength: k * p.chosenLength }
+          : { ...p, policyRejected: k * p.policyRejected, refRejected: k * p.refRejected, rejectedLength: k * p.rejectedLength };
+        const a = evaluatePair(ctx.loss, ctx.params, p);
+        const b = evaluatePair(ctx.loss, ctx.params, scaled);
+        assertClose(b.loss, a.loss, `loss changed when the ${chosenSide ? 'chosen' : 'rejected'} log-probs and length were scaled by ${k}`);
+      }),
   },
   'rewards-are-beta-rho': {
     name: () => 'rewards equal beta * (policy - reference) for chosen and rejected',

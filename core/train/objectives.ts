@@ -5,7 +5,7 @@
  * `sftObjective` is the mean NLL of the completion tokens.
  */
 import * as tf from '@tensorflow/tfjs';
-import { callLoss, preferenceMetrics, type LossParams, type PairLogps, type PreferenceLoss } from '../loss/index.ts';
+import { callLoss, preferenceMetrics, throwOnNaNOutput, type LossParams, type PairLogps, type PreferenceLoss } from '../loss/index.ts';
 import type { MixtureLoss } from '../loss/mixture.ts';
 import type { PreferenceBatch, TokenBatch } from '../data/batch.ts';
 import { sequenceLogprobs } from '../model/logprobs.ts';
@@ -54,6 +54,7 @@ export function preferenceObjective(
   const inputs = pairLogps(model, batch, reference);
   const output = callLoss(loss, inputs, params);
   const metrics: Record<string, number> = { ...preferenceMetrics(inputs, output), ...extraPairMetrics({ inputs, loss, params }) };
+  if (Number.isNaN(metrics.loss)) throwOnNaNOutput(loss, output); // names the loss and the pair
   if (isMixture(loss)) Object.assign(metrics, loss.termLosses(inputs));
   return { loss: tf.mean(output.losses) as tf.Scalar, metrics };
 }

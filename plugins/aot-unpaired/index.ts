@@ -15,12 +15,9 @@
  * this *unpaired* loss (chosen and rejected sorted separately), not the paired `aot`, and TRL's
  * `aot` is our `aot` (batch-sorted margins).
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, conservativeLogistic, labelSmoothingParam, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
-import { sortAscending } from '../aot/sort.ts';
+import { tf, betaParam, betaRewards, conservativeLogistic, labelSmoothingParam, logRatios, sortAscending, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface AotUnpairedParams {
-  [key: string]: unknown;
   beta: number;
   labelSmoothing: number;
 }

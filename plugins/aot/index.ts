@@ -16,12 +16,9 @@
  * (older TRL) and `aot_unpaired` are NOT this loss: they select `aot-unpaired`, which sorts the
  * chosen and rejected log-ratios separately.
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, conservativeLogistic, labelSmoothingParam, logRatios, requireReference, type PreferenceLoss } from '../../core/loss/index.ts';
-import { sortAscending } from './sort.ts';
+import { tf, betaParam, betaRewards, conservativeLogistic, labelSmoothingParam, logRatios, sortAscending, requireReference, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface AotParams {
-  [key: string]: unknown;
   beta: number;
   labelSmoothing: number;
 }

@@ -12,11 +12,9 @@
  * Addressing Underspecification in Alignment", arXiv:2408.06266 (Eq. 8). Matches TRL's
  * `loss_type="apo_down"`.
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaMargin, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, betaMargin, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface ApoDownParams {
-  [key: string]: unknown;
   beta: number;
 }
 

@@ -11,11 +11,9 @@
  * Addressing Underspecification in Alignment", arXiv:2408.06266 (Eq. 7). Matches TRL's
  * `loss_type="apo_zero"`.
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface ApoZeroParams {
-  [key: string]: unknown;
   beta: number;
 }
 

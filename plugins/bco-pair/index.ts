@@ -11,11 +11,9 @@
  * Paper: Jung et al., "Binary Classifier Optimization for Large Language Model Alignment",
  * arXiv:2404.04656. Matches TRL's current `loss_type="bco_pair"`.
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface BcoPairParams {
-  [key: string]: unknown;
   beta: number;
 }
 

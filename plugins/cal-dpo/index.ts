@@ -15,11 +15,9 @@
  * Paper: Xiao et al., "Cal-DPO: Calibrated Direct Preference Optimization for Language Model
  * Alignment", NeurIPS 2024, arXiv:2412.14516.
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface CalDpoParams {
-  [key: string]: unknown;
   beta: number;
 }
 

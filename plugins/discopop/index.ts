@@ -13,11 +13,9 @@
  * Language Models", arXiv:2406.08414 (Eq. 5). Matches TRL's `loss_type="discopop"` (tau =
  * `discopop_tau`, default 0.05).
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaMargin, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, betaMargin, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface DiscopopParams {
-  [key: string]: unknown;
   beta: number;
   tau: number;
 }

@@ -13,7 +13,6 @@
 import { betaMargin, betaParam, betaRewards, conservativeLogistic, labelSmoothingParam, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface DpoParams {
-  [key: string]: unknown;
   beta: number;
   labelSmoothing: number;
 }

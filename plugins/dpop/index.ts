@@ -12,11 +12,9 @@
  * Paper: Pal et al., "Smaug: Fixing Failure Modes of Preference Optimisation with DPO-Positive",
  * arXiv:2402.13228.
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface DpopParams {
-  [key: string]: unknown;
   beta: number;
   lambda: number;
 }

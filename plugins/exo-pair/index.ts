@@ -12,11 +12,9 @@
  * arXiv:2402.00856 (Eq. 16, K = 2). Matches TRL's `loss_type="exo_pair"` (eps = `label_smoothing`,
  * TRL recommends 1e-3).
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaMargin, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, betaMargin, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface ExoPairParams {
-  [key: string]: unknown;
   beta: number;
   labelSmoothing: number;
 }

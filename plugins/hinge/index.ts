@@ -8,11 +8,9 @@
  * Paper: Zhao et al., "SLiC-HF: Sequence Likelihood Calibration with Human Feedback",
  * arXiv:2305.10425. Matches TRL's `loss_type="hinge"`.
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaMargin, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, betaMargin, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface HingeParams {
-  [key: string]: unknown;
   beta: number;
 }
 

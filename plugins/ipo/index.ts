@@ -9,11 +9,9 @@
  * Paper: Azar et al., "A General Theoretical Paradigm to Understand Learning from Human
  * Preferences", arXiv:2310.12036. Matches TRL's `loss_type="ipo"`.
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface IpoParams {
-  [key: string]: unknown;
   beta: number;
   lengthNormalize: boolean;
 }
@@ -36,6 +34,7 @@ const ipo: PreferenceLoss<IpoParams> = {
     },
   },
   requiresReference: true,
+  usesLengths: true,
   invariants: [
     { kind: 'rho-shift-invariant' },
     { kind: 'value-at-zero-rho', value: (p) => (1 / (2 * (p.beta as number))) ** 2 },

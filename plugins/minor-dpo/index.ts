@@ -10,11 +10,9 @@
  *
  * Paper: Xie et al., "Minor DPO reject penalty to increase training robustness", arXiv:2408.09834.
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, clampMinZero, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, betaParam, betaRewards, clampMinZero, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface MinorDpoParams {
-  [key: string]: unknown;
   beta: number;
 }
 

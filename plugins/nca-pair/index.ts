@@ -8,11 +8,9 @@
  * Paper: Chen et al., "Noise Contrastive Alignment of Language Models with Explicit Rewards",
  * arXiv:2402.05369. Matches TRL's `loss_type="nca_pair"`.
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface NcaPairParams {
-  [key: string]: unknown;
   beta: number;
 }
 

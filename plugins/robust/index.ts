@@ -10,11 +10,9 @@
  * Paper: Chowdhury et al., "Provably Robust DPO: Aligning Language Models with Noisy Feedback",
  * arXiv:2403.00409. Matches TRL's `loss_type="robust"` (eps = `label_smoothing`).
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaMargin, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, betaMargin, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface RobustParams {
-  [key: string]: unknown;
   beta: number;
   labelSmoothing: number;
 }

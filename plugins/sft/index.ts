@@ -14,8 +14,7 @@
  * Paper: Pang et al., "Iterative Reasoning Preference Optimization", arXiv:2404.19733 (the NLL
  * term of RPO). Matches TRL's `loss_type="sft"` up to the token weighting above.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, type PreferenceLoss } from '../../core/loss/index.ts';
 
 const sft: PreferenceLoss = {
   name: 'sft',
@@ -25,6 +24,7 @@ const sft: PreferenceLoss = {
   paper: { title: 'Iterative Reasoning Preference Optimization', url: 'https://arxiv.org/abs/2404.19733' },
   paramsSchema: { type: 'object', properties: {} },
   requiresReference: false,
+  usesLengths: true,
   invariants: [{ kind: 'non-increasing-in-chosen' }, { kind: 'non-decreasing-in-rejected' }],
   compute(inputs) {
     const losses = tf.neg(tf.div(inputs.policyChosen, inputs.chosenLength)) as tf.Tensor1D;

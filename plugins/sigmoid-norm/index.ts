@@ -11,11 +11,9 @@
  * Reference-Free Reward", arXiv:2405.14734, applied to DPO's log-ratios (the "LN-DPO" baseline
  * there). Matches TRL's `loss_type="sigmoid_norm"`.
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface SigmoidNormParams {
-  [key: string]: unknown;
   beta: number;
 }
 
@@ -27,6 +25,7 @@ const sigmoidNorm: PreferenceLoss<SigmoidNormParams> = {
   paper: { title: 'SimPO: Simple Preference Optimization with a Reference-Free Reward', url: 'https://arxiv.org/abs/2405.14734' },
   paramsSchema: { type: 'object', properties: { beta: betaParam } },
   requiresReference: true,
+  usesLengths: true,
   invariants: [
     { kind: 'rho-shift-invariant' },
     { kind: 'value-at-zero-rho', value: () => Math.LN2 },

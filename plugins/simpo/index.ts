@@ -16,11 +16,9 @@
  * Paper: Meng et al., "SimPO: Simple Preference Optimization with a Reference-Free Reward",
  * arXiv:2405.14734. Matches TRL's CPOTrainer `loss_type="simpo"` (with `cpo_alpha=0`).
  */
-import * as tf from '@tensorflow/tfjs';
-import { conservativeLogistic, labelSmoothingParam, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, conservativeLogistic, labelSmoothingParam, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface SimpoParams {
-  [key: string]: unknown;
   beta: number;
   gamma: number;
   labelSmoothing: number;
@@ -41,6 +39,7 @@ const simpo: PreferenceLoss<SimpoParams> = {
     },
   },
   requiresReference: false,
+  usesLengths: true,
   // With label smoothing the loss is minimal at a finite margin, so it is monotone only without.
   invariants: [{ kind: 'non-increasing-in-chosen', when: (p) => !p.labelSmoothing }, { kind: 'non-decreasing-in-rejected', when: (p) => !p.labelSmoothing }],
   compute(inputs, { beta, gamma, labelSmoothing: eps }) {

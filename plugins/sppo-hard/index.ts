@@ -10,11 +10,9 @@
  * Paper: Wu et al., "Self-Play Preference Optimization for Language Model Alignment",
  * arXiv:2405.00675 (Eq. 4.7). Matches TRL's `loss_type="sppo_hard"`.
  */
-import * as tf from '@tensorflow/tfjs';
-import { betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface SppoHardParams {
-  [key: string]: unknown;
   beta: number;
 }
 

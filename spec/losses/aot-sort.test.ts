@@ -1,5 +1,5 @@
 /**
- * The AOT losses' batch sort (plugins/aot/sort.ts): stable for ties, its gradient routes each
+ * The AOT losses' batch sort (core/loss/sort.ts): stable for ties, its gradient routes each
  * position's gradient to the element that landed there, and it runs at batch 64k on wasm and cpu
  * (the permutation-matrix sort it replaced needed B^2 floats: 16 GB at 64k, aborting wasm).
  * The wasm tests come first and select wasm with plain tf.setBackend, to show the sort needs no
@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { computeLoss, createLossRegistry, resolveParams } from '../../core/loss/index.ts';
 import { selectBackend } from '../../core/runtime/backend.ts';
-import { sortAscending } from '../../plugins/aot/sort.ts';
+import { sortAscending } from '../../core/loss/index.ts';
 import { stableArgsort } from '../reference/math64.ts';
 
 const registry = await createLossRegistry();

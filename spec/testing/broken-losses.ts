@@ -9,7 +9,7 @@ import minorDpo from '../../plugins/minor-dpo/index.ts';
 import ipo from '../../plugins/ipo/index.ts';
 import hinge from '../../plugins/hinge/index.ts';
 
-type Params = { [key: string]: unknown; beta: number };
+type Params = { beta: number };
 const betaOnly = { type: 'object', properties: { beta: betaParam } } as const;
 
 function variant(base: PreferenceLoss<any>, name: string, compute: PreferenceLoss<Params>['compute']): PreferenceLoss<Params> {

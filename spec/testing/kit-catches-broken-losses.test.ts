@@ -44,7 +44,7 @@ const cases: Array<[string, PreferenceLoss<any>, PreferenceLoss<any>, string]> =
   ['a loss not monotone in the chosen log-prob', broken.squaredMarginDpo, dpo, 'policy chosen log-prob never raises'],
   ['a loss not monotone in the rejected log-prob', broken.squaredMarginDpo, dpo, 'policy rejected log-prob never lowers'],
   ['rewards scaled wrongly', broken.wrongRewardDpo, dpo, 'rewards equal beta'],
-  ['a param without a default', broken.noDefaultDpo, dpo, 'params schema'],
+  ['a param without a default', broken.noDefaultDpo, dpo, 'PreferenceLoss contract'],
 ];
 
 describe('the kit reports deliberately broken losses', () => {
@@ -59,5 +59,6 @@ describe('the kit reports deliberately broken losses', () => {
     const properties = lossProperties({ name: 'Bad Name' } as unknown as PreferenceLoss<any>);
     assert.equal(properties.length, 1);
     assert.throws(() => properties[0]!.run(), /'name' must be a kebab-case string/);
+    assert.throws(() => lossProperties(broken.noDefaultDpo)[0]!.run(), /param 'beta' has no default/);
   });
 });

@@ -1,7 +1,7 @@
 /** Evaluating a loss on generated pairs, for the kit's properties. */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../loss/tf.ts';
 import type { LossParams, PreferenceLoss } from '../loss/contract.ts';
-import { computeLoss, type LossEvaluation } from '../loss/evaluate.ts';
+import { computeLoss, type LossEvaluation } from '../loss/columns.ts';
 import type { Pair } from './arbitraries.ts';
 
 /** Per-pair losses, rewards and policy gradients of `pairs` as one batch. */

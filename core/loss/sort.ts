@@ -1,6 +1,6 @@
 /**
- * A differentiable ascending sort of a [B] tensor, for the batch-sorted AOT losses, in
- * O(B log B) time and O(B) memory.
+ * A differentiable ascending sort of a [B] tensor, shared by the batch-sorted AOT losses (aot,
+ * aot-unpaired), in O(B log B) time and O(B) memory.
  *
  * The order comes from `tf.topk(-v, B)`: the indices of the values from smallest to largest.
  * topk breaks ties by the lower index first (cpu and wasm alike), so the sort is stable, as the
@@ -13,7 +13,7 @@
  * at B = 64k) and the wasm backend lacks (core/runtime/wasm-kernels.ts adds it); the custom
  * gradient here is O(B) on every backend and needs neither.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tf.ts';
 
 /**
  * A tensor computed by `f` that autograd treats as a constant: `f` runs as the forward of a
