@@ -52,6 +52,10 @@ export const DATA_SCHEMA: Schema = {
     format: { enum: ['auto', 'standard', 'conversational'], default: 'auto', description: "Record format: 'standard' (strings), 'conversational' (message lists, rendered with the chat template) or 'auto' (per record)." },
     maxLength: int(2, { default: 512, description: 'Longest sequence in tokens (prompt + completion + EOS); longer ones are cut keeping the start, pairs whose prompt fills it are dropped.' }),
     skipInvalid: { type: 'boolean', default: false, description: 'Skip and count invalid records instead of stopping at the first.' },
+    chatTemplateKwargs: {
+      type: 'object',
+      description: "Extra variables for the chat template (transformers' chat_template_kwargs), e.g. { enable_thinking: false }; a record's own chat_template_kwargs column wins.",
+    },
     shuffle: { type: 'boolean', default: true, description: 'Shuffle the training data each epoch (seeded by train.seed).' },
   },
 };

@@ -52,6 +52,8 @@ export interface DataSection {
   /** Longest sequence (prompt + completion + EOS) in tokens; longer ones are cut, keeping the start. */
   maxLength: number;
   skipInvalid: boolean;
+  /** Extra chat-template variables (transformers' chat_template_kwargs); a record's own column wins. */
+  chatTemplateKwargs?: Record<string, unknown>;
   shuffle: boolean;
 }
 

@@ -1,13 +1,14 @@
 /**
  * Loading JSONL datasets into tokenized examples: preference pairs and SFT prompt/completions,
- * standard or conversational (rendered with the tokenizer's chat template). Bad records stop the
- * load with `FILE:LINE: field ...`, or with `skipInvalid` are skipped and counted.
+ * standard or conversational (rendered with the tokenizer's chat template), tokenized exactly as
+ * TRL does (core/data/tokenize.ts). Files are read as a stream, one line at a time: only the
+ * tokenized examples stay in memory. Bad records stop the load with `FILE:LINE: field ...`, or with
+ * `skipInvalid` are skipped and counted.
  */
 import { UserError } from '../errors.ts';
-import type { Tokenizer } from './tokenizer.ts';
-import { DEFAULT_CHAT_TEMPLATE, renderPromptAndAnswer, type TemplateContext } from './chat.ts';
+import { checkTemplateUses, selectChatTemplate, type TemplateContext } from './chat.ts';
 import type { TokenizedPair } from './collate.ts';
-import { readJsonl, sourceName } from './jsonl.ts';
+import { sourceName, streamJsonl } from './jsonl.ts';
 import {
   parsePreferenceRecord,
   parseSftRecord,
@@ -16,9 +17,11 @@ import {
   type PreferenceRecord,
   type RecordSource,
   type SftRecord,
+  type TemplateInputs,
   type TextOrMessages,
 } from './records.ts';
-import { tokenizePromptCompletion, type DropReason, type TokenizedSequence } from './tokenize.ts';
+import { splitPromptCompletion, tokenizeConversation, tokenizeTexts, type DropReason, type PromptAndFullIds, type TokenizedSequence } from './tokenize.ts';
+import type { Tokenizer } from './tokenizer.ts';
 
 export interface LoadOptions {
   /** Longest sequence kept, in tokens. */
@@ -27,12 +30,15 @@ export interface LoadOptions {
   format?: DataFormat;
   /** Skip (and count) invalid records instead of failing on the first. Default false. */
   skipInvalid?: boolean;
-  /** Chat template for conversational records; default the tokenizer's, else DEFAULT_CHAT_TEMPLATE. */
+  /** Chat template text for conversational records; default the tokenizer's (transformers' choice), else ChatML. */
   chatTemplate?: string;
-  /** Extra template variables, e.g. `{ bos_token: '<s>' }`. */
-  templateContext?: TemplateContext;
-  /** Prepend BOS when the tokenizer has one (default true). */
-  addBos?: boolean;
+  /** Extra template variables for every record (a record's own `chat_template_kwargs` win), e.g. `{ enable_thinking: false }`. */
+  chatTemplateKwargs?: TemplateContext;
+}
+
+/** The LoadOptions of a config's `data` section (core/config: data.maxLength, format, skipInvalid, chatTemplateKwargs). */
+export function loadOptionsFrom(data: { maxLength: number; format?: DataFormat; skipInvalid?: boolean; chatTemplateKwargs?: TemplateContext }): LoadOptions {
+  return { maxLength: data.maxLength, format: data.format, skipInvalid: data.skipInvalid, chatTemplateKwargs: data.chatTemplateKwargs };
 }
 
 /** What happened to the records of a file. */
@@ -79,48 +85,66 @@ function emptyStats(file: string): LoadStats {
   };
 }
 
-/** Reads and validates every record of a file; invalid ones throw, or are counted with skipInvalid. */
-async function readRecords<R>(
+/** A record skipped by skipInvalid: counted, and its message kept among the first few. */
+function skip(error: unknown, options: LoadOptions, stats: LoadStats): void {
+  if (!(options.skipInvalid && error instanceof UserError)) throw error;
+  stats.skippedInvalid += 1;
+  if (stats.invalidExamples.length < MAX_INVALID_EXAMPLES) stats.invalidExamples.push(error.message);
+}
+
+/** Streams a file's records through `parse` and `tokenize`; only the examples are kept. */
+async function loadFile<R, E>(
   file: string,
   parse: (value: unknown, src: RecordSource) => R,
+  tokenize: (record: R, stats: LoadStats) => E | undefined,
   options: LoadOptions,
-  stats: LoadStats,
-): Promise<R[]> {
-  const name = sourceName(file);
-  const out: R[] = [];
-  for (const { line, value } of await readJsonl(file)) {
+): Promise<Dataset<E>> {
+  const stats = emptyStats(sourceName(file));
+  const examples: E[] = [];
+  for await (const { line, value } of streamJsonl(file)) {
     stats.records += 1;
+    let example: E | undefined;
     try {
-      out.push(parse(value, { file: name, line }));
+      example = tokenize(parse(value, { file: stats.file, line }), stats);
     } catch (error) {
-      if (!(options.skipInvalid && error instanceof UserError)) throw error;
-      stats.skippedInvalid += 1;
-      if (stats.invalidExamples.length < MAX_INVALID_EXAMPLES) stats.invalidExamples.push(error.message);
+      skip(error, options, stats);
+      continue;
     }
+    if (example !== undefined) examples.push(example);
   }
-  return out;
+  stats.kept = examples.length;
+  return { examples, stats };
 }
 
-/** Prompt and answer as text: strings as they are, conversations through the chat template. */
-export function recordTexts(
-  prompt: TextOrMessages,
+/** Reads and validates every record of a file (no tokenization); invalid ones throw, or are skipped with skipInvalid. */
+async function readRecords<R>(file: string, parse: (value: unknown, src: RecordSource) => R, options: Pick<LoadOptions, 'skipInvalid'>): Promise<R[]> {
+  const opts = { maxLength: 0, ...options };
+  return (await loadFile(file, parse, (record) => record, opts)).examples;
+}
+
+/** Token ids of a record's prompt alone and prompt + `answer`, as TRL computes them. */
+function recordIds(
+  tokenizer: Tokenizer,
+  record: { format: 'standard' | 'conversational'; prompt: TextOrMessages; source: RecordSource } & TemplateInputs,
   answer: TextOrMessages,
   field: string,
-  source: RecordSource,
-  template: string,
-  context?: TemplateContext,
-): { prompt: string; answer: string } {
-  if (typeof prompt === 'string' && typeof answer === 'string') return { prompt, answer };
-  return renderPromptAndAnswer(template, prompt as Message[], answer as Message[], { context, source, field });
+  options: LoadOptions,
+): PromptAndFullIds {
+  if (record.format === 'standard') return tokenizeTexts(tokenizer, record.prompt as string, answer as string);
+  const prompt = record.prompt as Message[];
+  const template = selectChatTemplate(tokenizer, { template: options.chatTemplate, tools: record.tools !== undefined });
+  checkTemplateUses(template, { prompt, [field]: answer as Message[] }, record.tools, record.source);
+  return tokenizeConversation(tokenizer, template, prompt, answer as Message[], {
+    tools: record.tools ?? null,
+    specialTokens: tokenizer.specialTokens,
+    kwargs: { ...options.chatTemplateKwargs, ...record.chatTemplateKwargs },
+    source: record.source,
+  });
 }
 
-function tokenizeInto(
-  tokenizer: Tokenizer,
-  texts: { prompt: string; answer: string },
-  options: LoadOptions,
-  stats: LoadStats,
-): { sequence: TokenizedSequence; truncated: boolean } | DropReason {
-  const result = tokenizePromptCompletion(tokenizer, texts.prompt, texts.answer, options);
+/** Splits and truncates one side; counts a prompt/completion token mismatch. */
+function sequenceOf(ids: PromptAndFullIds, options: LoadOptions, stats: LoadStats): { sequence: TokenizedSequence; truncated: boolean } | DropReason {
+  const result = splitPromptCompletion(ids, options);
   if (!result.ok) return result.reason;
   if (result.mismatch) stats.promptMismatch += 1;
   return { sequence: result.sequence, truncated: result.truncated };
@@ -131,79 +155,66 @@ function countDrop(reason: DropReason, stats: LoadStats): void {
   else stats.droppedEmptyCompletion += 1;
 }
 
-function templateFor(tokenizer: Tokenizer, options: LoadOptions): string {
-  return options.chatTemplate ?? tokenizer.chatTemplate ?? DEFAULT_CHAT_TEMPLATE;
+/** One preference record as a tokenized pair; undefined (counted) when either side is dropped. */
+export function tokenizePreferenceRecord(record: PreferenceRecord, tokenizer: Tokenizer, options: LoadOptions, stats: LoadStats): PreferenceExample | undefined {
+  const chosen = sequenceOf(recordIds(tokenizer, record, record.chosen, 'chosen', options), options, stats);
+  const rejected = sequenceOf(recordIds(tokenizer, record, record.rejected, 'rejected', options), options, stats);
+  if (typeof chosen === 'string' || typeof rejected === 'string') {
+    countDrop(typeof chosen === 'string' ? chosen : (rejected as DropReason), stats);
+    return undefined;
+  }
+  if (chosen.truncated || rejected.truncated) stats.truncated += 1;
+  return { chosen: chosen.sequence, rejected: rejected.sequence, source: record.source };
+}
+
+/** One SFT record as a tokenized sequence; undefined (counted) when dropped. */
+export function tokenizeSftRecord(record: SftRecord, tokenizer: Tokenizer, options: LoadOptions, stats: LoadStats): SftExample | undefined {
+  const result = sequenceOf(recordIds(tokenizer, record, record.completion, 'completion', options), options, stats);
+  if (typeof result === 'string') {
+    countDrop(result, stats);
+    return undefined;
+  }
+  if (result.truncated) stats.truncated += 1;
+  return { sequence: result.sequence, source: record.source };
 }
 
 /** Preference records of a file, validated (no tokenization): for generation and inspection. */
 export async function readPreferenceRecords(file: string, options: Pick<LoadOptions, 'format' | 'skipInvalid'> = {}): Promise<PreferenceRecord[]> {
-  const opts = { maxLength: 0, ...options };
-  return readRecords(file, (v, src) => parsePreferenceRecord(v, src, opts.format), opts, emptyStats(file));
+  return readRecords(file, (v, src) => parsePreferenceRecord(v, src, options.format), options);
 }
 
 /** SFT records of a file, validated (no tokenization). */
 export async function readSftRecords(file: string, options: Pick<LoadOptions, 'format' | 'skipInvalid'> = {}): Promise<SftRecord[]> {
-  const opts = { maxLength: 0, ...options };
-  return readRecords(file, (v, src) => parseSftRecord(v, src, opts.format), opts, emptyStats(file));
+  return readRecords(file, (v, src) => parseSftRecord(v, src, options.format), options);
 }
 
-/** Tokenizes preference records; pairs where either side is dropped are counted once. */
+/** Tokenizes preference records held in memory; pairs where either side is dropped are counted once. */
 export function tokenizePreferenceRecords(
   records: readonly PreferenceRecord[],
   tokenizer: Tokenizer,
   options: LoadOptions,
   stats: LoadStats = emptyStats('<records>'),
 ): Dataset<PreferenceExample> {
-  const template = templateFor(tokenizer, options);
-  const examples: PreferenceExample[] = [];
-  for (const record of records) {
-    const chosen = tokenizeInto(tokenizer, recordTexts(record.prompt, record.chosen, 'chosen', record.source, template, options.templateContext), options, stats);
-    const rejected = tokenizeInto(tokenizer, recordTexts(record.prompt, record.rejected, 'rejected', record.source, template, options.templateContext), options, stats);
-    if (typeof chosen === 'string' || typeof rejected === 'string') {
-      countDrop(typeof chosen === 'string' ? chosen : (rejected as DropReason), stats);
-      continue;
-    }
-    if (chosen.truncated || rejected.truncated) stats.truncated += 1;
-    examples.push({ chosen: chosen.sequence, rejected: rejected.sequence, source: record.source });
-  }
+  const examples = records.flatMap((record) => tokenizePreferenceRecord(record, tokenizer, options, stats) ?? []);
   stats.kept = examples.length;
   return { examples, stats };
 }
 
-/** Tokenizes SFT records. */
-export function tokenizeSftRecords(
-  records: readonly SftRecord[],
-  tokenizer: Tokenizer,
-  options: LoadOptions,
-  stats: LoadStats = emptyStats('<records>'),
-): Dataset<SftExample> {
-  const template = templateFor(tokenizer, options);
-  const examples: SftExample[] = [];
-  for (const record of records) {
-    const result = tokenizeInto(tokenizer, recordTexts(record.prompt, record.completion, 'completion', record.source, template, options.templateContext), options, stats);
-    if (typeof result === 'string') {
-      countDrop(result, stats);
-      continue;
-    }
-    if (result.truncated) stats.truncated += 1;
-    examples.push({ sequence: result.sequence, source: record.source });
-  }
+/** Tokenizes SFT records held in memory. */
+export function tokenizeSftRecords(records: readonly SftRecord[], tokenizer: Tokenizer, options: LoadOptions, stats: LoadStats = emptyStats('<records>')): Dataset<SftExample> {
+  const examples = records.flatMap((record) => tokenizeSftRecord(record, tokenizer, options, stats) ?? []);
   stats.kept = examples.length;
   return { examples, stats };
 }
 
-/** Reads, validates and tokenizes a preference JSONL file. */
+/** Streams, validates and tokenizes a preference JSONL file. */
 export async function loadPreferenceDataset(file: string, tokenizer: Tokenizer, options: LoadOptions): Promise<Dataset<PreferenceExample>> {
-  const stats = emptyStats(sourceName(file));
-  const records = await readRecords(file, (v, src) => parsePreferenceRecord(v, src, options.format), options, stats);
-  return tokenizePreferenceRecords(records, tokenizer, options, stats);
+  return loadFile(file, (v, src) => parsePreferenceRecord(v, src, options.format), (r, stats) => tokenizePreferenceRecord(r, tokenizer, options, stats), options);
 }
 
-/** Reads, validates and tokenizes an SFT (prompt/completion) JSONL file. */
+/** Streams, validates and tokenizes an SFT (prompt/completion) JSONL file. */
 export async function loadSftDataset(file: string, tokenizer: Tokenizer, options: LoadOptions): Promise<Dataset<SftExample>> {
-  const stats = emptyStats(sourceName(file));
-  const records = await readRecords(file, (v, src) => parseSftRecord(v, src, options.format), options, stats);
-  return tokenizeSftRecords(records, tokenizer, options, stats);
+  return loadFile(file, (v, src) => parseSftRecord(v, src, options.format), (r, stats) => tokenizeSftRecord(r, tokenizer, options, stats), options);
 }
 
 /** One line describing a load, e.g. for the trainer's log. */

@@ -28,20 +28,30 @@ async function* sourceLines(file: string | undefined): AsyncGenerator<string> {
   yield* createInterface({ input: createReadStream(file), crlfDelay: Infinity });
 }
 
-/** Parses every non-blank line of a JSONL file (or stdin for undefined / '-'). */
-export async function readJsonl(file: string | undefined): Promise<JsonlRecord[]> {
+/**
+ * The non-blank lines of a JSONL file (or stdin for undefined / '-'), parsed one at a time as they
+ * are read: memory holds one line, not the file.
+ */
+export async function* streamJsonl(file: string | undefined): AsyncGenerator<JsonlRecord> {
   const name = sourceName(file);
-  const records: JsonlRecord[] = [];
   let line = 0;
   for await (const text of sourceLines(file)) {
     line += 1;
     if (text.trim() === '') continue;
+    let value: unknown;
     try {
-      records.push({ line, value: JSON.parse(text) });
+      value = JSON.parse(text);
     } catch (error) {
       throw lineError(name, line, `invalid JSON: ${(error as Error).message}`);
     }
+    yield { line, value };
   }
+}
+
+/** Parses every non-blank line of a JSONL file (or stdin for undefined / '-') into a list. */
+export async function readJsonl(file: string | undefined): Promise<JsonlRecord[]> {
+  const records: JsonlRecord[] = [];
+  for await (const record of streamJsonl(file)) records.push(record);
   return records;
 }
 

@@ -5,15 +5,25 @@
  * - standard:       `{"prompt": "...", "chosen": "...", "rejected": "..."}`
  * - conversational: `{"prompt": [{role, content}, ...], "chosen": [{role: "assistant", content}], "rejected": [...]}`
  *
+ * - implicit prompt: `{"chosen": [...whole conversation], "rejected": [...]}` (or strings): the
+ *   prompt is their common start, as TRL's `extract_prompt` finds it.
+ *
  * SFT data (TRL's "prompt-completion" type): `{"prompt": ..., "completion": ...}`, standard or
- * conversational likewise. Extra fields are ignored (datasets often carry ids or scores).
+ * conversational likewise. Conversational records may carry `tools` and `chat_template_kwargs`
+ * columns for the chat template. Other fields are ignored (datasets often carry ids or scores).
  */
 import { lineError } from '../errors.ts';
 
-/** One chat message. */
+/**
+ * One chat message as the record holds it: `role`, `content` (a string; null or absent only on a
+ * message with `tool_calls`) and any other fields (`tool_calls`, `tool_call_id`, `name`, ...),
+ * which go to the chat template unchanged, as transformers passes them.
+ */
 export interface Message {
   role: string;
-  content: string;
+  content?: string | null;
+  tool_calls?: unknown[];
+  [field: string]: unknown;
 }
 
 /** `standard`: plain strings; `conversational`: lists of chat messages; `auto`: either, per record. */
@@ -28,15 +38,25 @@ export interface RecordSource {
   line: number;
 }
 
-export interface PreferenceRecord {
+/** What conversational records carry for the chat template besides the messages. */
+export interface TemplateInputs {
+  /** The record's `tools` column (JSON schemas of functions), given to the template as `tools`. */
+  tools?: unknown[];
+  /** The record's `chat_template_kwargs` column: extra template variables, over the configured ones. */
+  chatTemplateKwargs?: Record<string, unknown>;
+}
+
+export interface PreferenceRecord extends TemplateInputs {
   format: 'standard' | 'conversational';
   prompt: TextOrMessages;
   chosen: TextOrMessages;
   rejected: TextOrMessages;
+  /** True when the record had no `prompt` and it was extracted from chosen/rejected (TRL's `extract_prompt`). */
+  implicitPrompt?: boolean;
   source: RecordSource;
 }
 
-export interface SftRecord {
+export interface SftRecord extends TemplateInputs {
   format: 'standard' | 'conversational';
   prompt: TextOrMessages;
   completion: TextOrMessages;
@@ -51,20 +71,33 @@ function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-function isMessage(value: unknown): value is Message {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const m = value as Record<string, unknown>;
-  return typeof m.role === 'string' && m.role !== '' && typeof m.content === 'string';
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The record's format, from its `prompt` field, checked against the requested format. */
-function recordFormat(obj: Record<string, unknown>, format: DataFormat, src: RecordSource): 'standard' | 'conversational' {
-  const prompt = obj.prompt;
-  const found = typeof prompt === 'string' ? 'standard' : Array.isArray(prompt) ? 'conversational' : undefined;
+/** A message, checked: role a non-empty string; content a string, or null/absent beside tool_calls. */
+function checkMessage(value: unknown, where: string, src: RecordSource): Message {
+  const bad = (what: string) => lineError(src.file, src.line, `field '${where}' ${what} (got ${JSON.stringify(value)})`);
+  if (!isObject(value)) throw bad('must be a message {role: string, content: string}');
+  if (typeof value.role !== 'string' || value.role === '') throw bad("must be a message {role: string, content: string}: 'role' must be a non-empty string");
+  const toolCalls = value.tool_calls;
+  if (toolCalls !== undefined && toolCalls !== null && !Array.isArray(toolCalls)) throw bad("must be a message whose 'tool_calls' is a list");
+  const hasToolCalls = Array.isArray(toolCalls) && toolCalls.length > 0;
+  const content = value.content;
+  if (typeof content !== 'string' && !(hasToolCalls && (content === null || content === undefined))) {
+    throw bad("must be a message {role: string, content: string}: 'content' must be a string (null or absent only beside 'tool_calls')");
+  }
+  return { ...value } as Message;
+}
+
+/** The record's format, from `key` (its prompt, or chosen for an implicit prompt), checked against the requested format. */
+function recordFormat(obj: Record<string, unknown>, format: DataFormat, src: RecordSource, key = 'prompt'): 'standard' | 'conversational' {
+  const value = obj[key];
+  const found = typeof value === 'string' ? 'standard' : Array.isArray(value) ? 'conversational' : undefined;
   if (found === undefined || (format !== 'auto' && found !== format)) {
     const expected =
       format === 'standard' ? 'a string' : format === 'conversational' ? 'a list of {role, content} messages' : 'a string or a list of {role, content} messages';
-    throw lineError(src.file, src.line, `field 'prompt' must be ${expected} (got ${describe(prompt)})`);
+    throw lineError(src.file, src.line, `field '${key}' must be ${expected} (got ${describe(value)})`);
   }
   return found;
 }
@@ -75,46 +108,109 @@ function field(
   name: string,
   format: 'standard' | 'conversational',
   src: RecordSource,
-  options: { allowEmpty: boolean },
+  options: { allowEmpty: boolean; like?: string },
 ): TextOrMessages {
   const value = obj[name];
   if (format === 'standard') {
     if (typeof value !== 'string') {
-      throw lineError(src.file, src.line, `field '${name}' must be a string, like 'prompt' (got ${describe(value)})`);
+      throw lineError(src.file, src.line, `field '${name}' must be a string, like '${options.like ?? 'prompt'}' (got ${describe(value)})`);
     }
     if (!options.allowEmpty && value === '') throw lineError(src.file, src.line, `field '${name}' must be a non-empty string`);
     return value;
   }
   if (!Array.isArray(value)) {
-    throw lineError(src.file, src.line, `field '${name}' must be a list of {role, content} messages, like 'prompt' (got ${describe(value)})`);
+    throw lineError(src.file, src.line, `field '${name}' must be a list of {role, content} messages, like '${options.like ?? 'prompt'}' (got ${describe(value)})`);
   }
   if (!options.allowEmpty && value.length === 0) {
     throw lineError(src.file, src.line, `field '${name}' must be a non-empty list of {role, content} messages`);
   }
-  value.forEach((message, i) => {
-    if (!isMessage(message)) {
-      throw lineError(src.file, src.line, `field '${name}[${i}]' must be a message {role: string, content: string} (got ${JSON.stringify(message)})`);
-    }
-  });
-  return value.map(({ role, content }) => ({ role, content }));
+  return value.map((message, i) => checkMessage(message, `${name}[${i}]`, src));
 }
 
 function asRecordObject(value: unknown, src: RecordSource): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isObject(value)) {
     throw lineError(src.file, src.line, `expected a JSON object (got ${describe(value)})`);
   }
   return value as Record<string, unknown>;
 }
 
-/** A preference record from a parsed JSONL value; throws a UserError naming file, line and field. */
+/** The `tools` and `chat_template_kwargs` columns, checked (TRL also accepts `tools` as a JSON string). */
+function templateInputs(obj: Record<string, unknown>, kind: 'standard' | 'conversational', src: RecordSource): TemplateInputs {
+  const out: TemplateInputs = {};
+  let tools = obj.tools;
+  if (typeof tools === 'string') {
+    try {
+      tools = JSON.parse(tools);
+    } catch (error) {
+      throw lineError(src.file, src.line, `field 'tools' is a string but not JSON: ${(error as Error).message}`);
+    }
+  }
+  if (tools !== undefined && tools !== null) {
+    if (!Array.isArray(tools) || !tools.every(isObject)) {
+      throw lineError(src.file, src.line, `field 'tools' must be a list of tool (function) schemas (got ${describe(tools)})`);
+    }
+    if (kind === 'standard') throw lineError(src.file, src.line, "field 'tools' needs conversational records (message lists): plain strings are not rendered through the chat template");
+    out.tools = tools;
+  }
+  const kwargs = obj.chat_template_kwargs;
+  if (kwargs !== undefined && kwargs !== null) {
+    if (!isObject(kwargs)) throw lineError(src.file, src.line, `field 'chat_template_kwargs' must be an object of template variables (got ${describe(kwargs)})`);
+    out.chatTemplateKwargs = kwargs;
+  }
+  return out;
+}
+
+/** Two equal JSON values (messages compare as TRL's dicts do: same keys, same values). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
+  }
+  if (!isObject(a) || !isObject(b)) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]));
+}
+
+/**
+ * TRL's `extract_prompt` for a record without `prompt`: the prompt is the longest common prefix of
+ * chosen and rejected (characters, or whole messages), and both keep the rest. As in TRL, a space
+ * just before the first difference goes with the completions, and when one side is a prefix of the
+ * other the prompt stops one element short of the shorter side's end.
+ */
+export function extractPrompt<T extends string | Message[]>(chosen: T, rejected: T): { prompt: T; chosen: T; rejected: T } {
+  const n = Math.min(chosen.length, rejected.length);
+  let idx = n - 1;
+  for (let i = 0; i < n; i++) {
+    if (!sameJson(chosen[i], rejected[i])) {
+      idx = i;
+      // TRL checks chosen[idx - 1] == " "; Python's chosen[-1] at idx 0 is not meant: skip that case.
+      if (i > 0 && chosen[i - 1] === ' ') idx -= 1;
+      break;
+    }
+  }
+  return { prompt: chosen.slice(0, idx) as T, chosen: chosen.slice(idx) as T, rejected: rejected.slice(idx) as T };
+}
+
+/**
+ * A preference record from a parsed JSONL value; throws a UserError naming file, line and field.
+ * Without `prompt` (TRL's implicit-prompt format), the prompt is extracted from chosen/rejected.
+ */
 export function parsePreferenceRecord(value: unknown, src: RecordSource, format: DataFormat = 'auto'): PreferenceRecord {
   const obj = asRecordObject(value, src);
+  if (obj.prompt === undefined) {
+    const kind = recordFormat(obj, format, src, 'chosen');
+    const chosen = field(obj, 'chosen', kind, src, { allowEmpty: false, like: 'chosen' });
+    const rejected = field(obj, 'rejected', kind, src, { allowEmpty: false, like: 'chosen' });
+    const split = extractPrompt(chosen, rejected);
+    return { format: kind, ...split, implicitPrompt: true, ...templateInputs(obj, kind, src), source: src };
+  }
   const kind = recordFormat(obj, format, src);
   return {
     format: kind,
     prompt: field(obj, 'prompt', kind, src, { allowEmpty: true }),
     chosen: field(obj, 'chosen', kind, src, { allowEmpty: false }),
     rejected: field(obj, 'rejected', kind, src, { allowEmpty: false }),
+    ...templateInputs(obj, kind, src),
     source: src,
   };
 }
@@ -127,6 +223,7 @@ export function parseSftRecord(value: unknown, src: RecordSource, format: DataFo
     format: kind,
     prompt: field(obj, 'prompt', kind, src, { allowEmpty: true }),
     completion: field(obj, 'completion', kind, src, { allowEmpty: false }),
+    ...templateInputs(obj, kind, src),
     source: src,
   };
 }

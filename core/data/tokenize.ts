@@ -1,8 +1,15 @@
 /**
- * Tokenization of prompt/completion text as TRL does it: the prompt alone, then prompt +
- * completion; the completion's tokens are the rest. EOS ends every completion, BOS (when the
- * tokenizer has one) starts every sequence. Sequences are cut to `maxLength` keeping the start.
+ * Tokenization of prompt/completion pairs exactly as TRL's DPOTrainer and SFTTrainer do it (v1.x):
+ * the prompt alone and prompt + completion are tokenized, the completion's tokens are the rest.
+ * - standard (strings): EOS text is appended to the completion unless it already ends with it, and
+ *   both texts are encoded with the tokenizer's special tokens (its post-processor's BOS, if any);
+ * - conversational (messages): the prompt is rendered with `add_generation_prompt`, prompt +
+ *   completion without, and both are encoded without special tokens (the template writes BOS and
+ *   its own end-of-turn; no EOS is added).
+ * Sequences are cut to `maxLength` keeping the start.
  */
+import { renderChat, type RenderOptions } from './chat.ts';
+import type { Message } from './records.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
 /** A prompt + completion sequence: `ids[promptLength..]` are the completion's tokens. */
@@ -15,8 +22,6 @@ export interface TokenizedSequence {
 export interface TokenizeOptions {
   /** Longest sequence kept, in tokens (prompt + completion + EOS). */
   maxLength: number;
-  /** Prepend the tokenizer's BOS (when it has one and the text does not start with it). Default true. */
-  addBos?: boolean;
 }
 
 /** Why a sequence was not kept. */
@@ -30,32 +35,52 @@ export type TokenizeResult =
   | { ok: true; sequence: TokenizedSequence; mismatch: boolean; truncated: boolean }
   | { ok: false; reason: DropReason };
 
-function withBos(ids: number[], tokenizer: Tokenizer, addBos: boolean): number[] {
-  const bos = tokenizer.bosTokenId;
-  if (!addBos || bos === undefined || ids[0] === bos) return ids;
-  return [bos, ...ids];
+/** Token ids of the prompt alone and of prompt + completion, before splitting. */
+export interface PromptAndFullIds {
+  promptIds: number[];
+  fullIds: number[];
+}
+
+/** TRL's tokenization of a standard (text) prompt and completion. */
+export function tokenizeTexts(tokenizer: Tokenizer, prompt: string, completion: string): PromptAndFullIds {
+  const eos = tokenizer.specialTokens?.eos_token;
+  const completionText = eos === undefined || completion.endsWith(eos) ? completion : completion + eos;
+  const promptIds = tokenizer.encode(prompt, { addSpecialTokens: true });
+  const fullIds = tokenizer.encode(prompt + completionText, { addSpecialTokens: true });
+  // A tokenizer without an EOS text (a test double) gets the EOS id instead.
+  if (eos === undefined && fullIds.at(-1) !== tokenizer.eosTokenId) fullIds.push(tokenizer.eosTokenId);
+  return { promptIds, fullIds };
+}
+
+/** TRL's tokenization of a conversational prompt and completion through a chat template. */
+export function tokenizeConversation(
+  tokenizer: Tokenizer,
+  template: string,
+  prompt: Message[],
+  completion: Message[],
+  options: Omit<RenderOptions, 'addGenerationPrompt'>,
+): PromptAndFullIds {
+  const promptText = renderChat(template, prompt, { ...options, addGenerationPrompt: true });
+  const fullText = renderChat(template, [...prompt, ...completion], { ...options, addGenerationPrompt: false });
+  return { promptIds: tokenizer.encode(promptText), fullIds: tokenizer.encode(fullText) };
 }
 
 /**
- * Tokenizes `prompt` alone and `prompt + completion`, appends EOS, and truncates to maxLength
- * keeping the start. Drops the sequence when the prompt alone fills maxLength (no completion token
- * would survive) or when no completion token is left to score.
+ * Splits prompt + completion at the prompt's length and truncates to maxLength keeping the start.
+ * Drops the sequence when the prompt alone fills maxLength (no completion token would survive,
+ * TRL's filter) or when no completion token is left to score.
  */
-export function tokenizePromptCompletion(
-  tokenizer: Tokenizer,
-  prompt: string,
-  completion: string,
-  options: TokenizeOptions,
-): TokenizeResult {
-  const addBos = options.addBos ?? true;
-  const promptIds = withBos(tokenizer.encode(prompt), tokenizer, addBos);
-  const full = withBos(tokenizer.encode(prompt + completion), tokenizer, addBos);
-  if (full[full.length - 1] !== tokenizer.eosTokenId) full.push(tokenizer.eosTokenId);
-  const promptLength = Math.min(promptIds.length, full.length - 1);
-  const mismatch = promptIds.some((id, i) => full[i] !== id);
-  if (promptLength >= options.maxLength) return { ok: false, reason: 'prompt-too-long' };
-  const ids = full.slice(0, options.maxLength);
+export function splitPromptCompletion({ promptIds, fullIds }: PromptAndFullIds, options: TokenizeOptions): TokenizeResult {
+  const promptLength = Math.min(promptIds.length, fullIds.length - 1);
+  const mismatch = promptIds.some((id, i) => fullIds[i] !== id);
+  if (promptIds.length >= options.maxLength) return { ok: false, reason: 'prompt-too-long' };
+  const ids = fullIds.slice(0, options.maxLength);
   // Position 0 is never scored (nothing predicts it), so a completion needs a token past it.
   if (ids.length - Math.max(promptLength, 1) < 1) return { ok: false, reason: 'empty-completion' };
-  return { ok: true, sequence: { ids, promptLength }, mismatch, truncated: full.length > ids.length };
+  return { ok: true, sequence: { ids, promptLength }, mismatch, truncated: fullIds.length > ids.length };
+}
+
+/** Tokenizes a standard prompt and completion (TRL's way) and splits/truncates them. */
+export function tokenizePromptCompletion(tokenizer: Tokenizer, prompt: string, completion: string, options: TokenizeOptions): TokenizeResult {
+  return splitPromptCompletion(tokenizeTexts(tokenizer, prompt, completion), options);
 }

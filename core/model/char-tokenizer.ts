@@ -1,6 +1,7 @@
 /**
  * The built-in character tokenizer for the synthetic math tasks: one token per character (digits,
- * letters, ASCII punctuation, space, newline) plus the specials <pad>, <bos>, <eos>, <unk>.
+ * letters, ASCII punctuation, space, newline) plus the specials <pad>, <bos>, <eos>, <unk>; encoding
+ * with special tokens puts <bos> first.
  * It is a genuine Hugging Face tokenizer.json (a BPE model with no merges and a Fuse decoder),
  * so models saved with it load in transformers / tokenizers as well as here.
  */
@@ -25,7 +26,14 @@ export function charTokenizerFiles(): { tokenizerJson: Record<string, unknown>; 
     })),
     normalizer: null,
     pre_tokenizer: null,
-    post_processor: null,
+    // <bos> before every text encoded with special tokens, as a Llama tokenizer does (so TRL and
+    // prefopt put it in the same place).
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<bos>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<bos>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<bos>', type_id: 1 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      special_tokens: { '<bos>': { id: '<bos>', ids: [1], tokens: ['<bos>'] } },
+    },
     decoder: { type: 'Fuse' },
     model: {
       type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null,

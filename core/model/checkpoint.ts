@@ -10,7 +10,7 @@
  *
  * Saving is atomic: the directory is filled under a temporary name and renamed into place.
  */
-import { access, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { writeDirAtomic } from '../io/atomic.ts';
@@ -155,7 +155,10 @@ export async function writeModelFiles(dir: string, model: CausalLM, tokenizer: T
   await writeFile(path.join(dir, 'config.json'), json(configJson(model, tokenizer, dtype)));
   await writeFile(path.join(dir, 'model.safetensors'), weights);
   await writeFile(path.join(dir, 'generation_config.json'), json(options.generationConfig ?? defaultGenerationConfig(model.config, tokenizer)));
-  for (const [name, text] of Object.entries(tokenizer.files())) await writeFile(path.join(dir, name), text);
+  for (const [name, text] of Object.entries(tokenizer.files())) {
+    await mkdir(path.dirname(path.join(dir, name)), { recursive: true }); // additional_chat_templates/
+    await writeFile(path.join(dir, name), text);
+  }
   if (options.readme !== undefined) await writeFile(path.join(dir, 'README.md'), options.readme);
 }
 

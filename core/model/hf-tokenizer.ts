@@ -4,10 +4,10 @@
  * be saved back unchanged.
  */
 import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
-import type { Tokenizer } from '../data/tokenizer.ts';
+import type { EncodeOptions, Tokenizer } from '../data/tokenizer.ts';
 
 /** Special-token fields of tokenizer_config.json are a string or `{content: string}`. */
 function tokenText(value: unknown): string | undefined {
@@ -16,6 +16,21 @@ function tokenText(value: unknown): string | undefined {
     return (value as { content: string }).content;
   }
   return undefined;
+}
+
+/** The special-token attributes transformers(.js) passes to chat templates, in its order. */
+const SPECIAL_TOKEN_ATTRIBUTES = ['bos_token', 'eos_token', 'unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token'] as const;
+
+/**
+ * Chat templates of a tokenizer directory as transformers reads them: tokenizer_config.json's
+ * `chat_template` (a string, or a list of `{name, template}`), overridden by `chat_template.jinja`,
+ * plus `additional_chat_templates/NAME.jinja` as named templates.
+ */
+export interface ChatTemplateFiles {
+  /** `chat_template.jinja`'s text. */
+  jinja?: string;
+  /** `additional_chat_templates/NAME.jinja` texts by NAME. */
+  additional?: Record<string, string>;
 }
 
 export interface SpecialTokenIds {
@@ -30,6 +45,8 @@ export class HfTokenizer implements Tokenizer {
   readonly padTokenId: number;
   readonly bosTokenId?: number;
   readonly chatTemplate?: string;
+  readonly chatTemplates?: Readonly<Record<string, string>>;
+  readonly specialTokens: Readonly<Record<string, string>>;
   private readonly impl: HfTokenizerImpl;
 
   /**
@@ -42,6 +59,7 @@ export class HfTokenizer implements Tokenizer {
     readonly tokenizerConfig: Record<string, unknown> = {},
     fallback: SpecialTokenIds = {},
     source = 'tokenizer.json',
+    readonly templateFiles: ChatTemplateFiles = {},
   ) {
     try {
       this.impl = new HfTokenizerImpl(tokenizerJson, tokenizerConfig);
@@ -59,7 +77,17 @@ export class HfTokenizer implements Tokenizer {
     this.padTokenId = idOf('pad_token') ?? fallback.pad ?? eos;
     const bos = idOf('bos_token') ?? fallback.bos;
     if (bos !== undefined) this.bosTokenId = bos;
-    if (typeof tokenizerConfig.chat_template === 'string') this.chatTemplate = tokenizerConfig.chat_template;
+    const special: Record<string, string> = {};
+    for (const key of SPECIAL_TOKEN_ATTRIBUTES) {
+      const text = tokenText(tokenizerConfig[key]);
+      if (text) special[key] = text;
+    }
+    this.specialTokens = special;
+    const named = namedTemplates(tokenizerConfig.chat_template, source);
+    if (templateFiles.jinja !== undefined) named.default = templateFiles.jinja;
+    Object.assign(named, templateFiles.additional);
+    if (named.default !== undefined) this.chatTemplate = named.default;
+    if (Object.keys(named).some((name) => name !== 'default')) this.chatTemplates = named;
   }
 
   /** Loads tokenizer.json (and tokenizer_config.json when present) from a model directory. */
@@ -68,11 +96,11 @@ export class HfTokenizer implements Tokenizer {
     const json = await readJsonFile(file);
     const configFile = path.join(dir, 'tokenizer_config.json');
     const config = await readJsonFile(configFile, true);
-    return new HfTokenizer(json, config ?? {}, fallback, file);
+    return new HfTokenizer(json, config ?? {}, fallback, file, await readTemplateFiles(dir));
   }
 
-  encode(text: string): number[] {
-    return this.impl.encode(text, { add_special_tokens: false }).ids;
+  encode(text: string, options: EncodeOptions = {}): number[] {
+    return this.impl.encode(text, { add_special_tokens: options.addSpecialTokens ?? false }).ids;
   }
 
   decode(ids: number[]): string {
@@ -89,7 +117,51 @@ export class HfTokenizer implements Tokenizer {
   files(): Record<string, string> {
     const out: Record<string, string> = { 'tokenizer.json': `${JSON.stringify(this.tokenizerJson)}\n` };
     if (Object.keys(this.tokenizerConfig).length > 0) out['tokenizer_config.json'] = `${JSON.stringify(this.tokenizerConfig, null, 2)}\n`;
+    if (this.templateFiles.jinja !== undefined) out['chat_template.jinja'] = this.templateFiles.jinja;
+    for (const [name, text] of Object.entries(this.templateFiles.additional ?? {})) out[`additional_chat_templates/${name}.jinja`] = text;
     return out;
+  }
+}
+
+/** tokenizer_config.json's `chat_template` as named templates (a plain string is `default`). */
+function namedTemplates(value: unknown, source: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value === 'string') return { default: value };
+  const bad = () => new UserError(`${source}: tokenizer_config.json's chat_template must be a string or a list of {name, template} (got ${JSON.stringify(value).slice(0, 80)})`);
+  if (!Array.isArray(value)) throw bad();
+  const out: Record<string, string> = {};
+  for (const item of value) {
+    const { name, template } = (item ?? {}) as { name?: unknown; template?: unknown };
+    if (typeof name !== 'string' || typeof template !== 'string') throw bad();
+    out[name] = template;
+  }
+  return out;
+}
+
+/** chat_template.jinja and additional_chat_templates/*.jinja of a model directory, when present. */
+async function readTemplateFiles(dir: string): Promise<ChatTemplateFiles> {
+  const files: ChatTemplateFiles = {};
+  const jinja = await readTextFile(path.join(dir, 'chat_template.jinja'));
+  if (jinja !== undefined) files.jinja = jinja;
+  let names: string[] = [];
+  try {
+    names = (await readdir(path.join(dir, 'additional_chat_templates'))).filter((n) => n.endsWith('.jinja')).sort();
+  } catch {
+    // no additional templates
+  }
+  if (names.length > 0) {
+    files.additional = {};
+    for (const name of names) files.additional[name.slice(0, -'.jinja'.length)] = (await readTextFile(path.join(dir, 'additional_chat_templates', name)))!;
+  }
+  return files;
+}
+
+async function readTextFile(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new UserError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * A tiny test tokenizer: one token per UTF-16 code unit (ids 3..), pad 0, BOS 1, EOS 2.
  * `merge` makes "ab" one token (id 1000), to exercise prompt/completion merges across the boundary.
+ * Encoding with special tokens puts BOS first (when it has one); it has no special-token texts.
  */
-import type { Tokenizer } from '../../core/data/tokenizer.ts';
+import type { EncodeOptions, Tokenizer } from '../../core/data/tokenizer.ts';
 
 export function charTokenizer(options: { bos?: boolean; chatTemplate?: string; merge?: boolean } = {}): Tokenizer {
   const bos = options.bos ?? true;
@@ -12,8 +13,8 @@ export function charTokenizer(options: { bos?: boolean; chatTemplate?: string; m
     eosTokenId: 2,
     ...(bos ? { bosTokenId: 1 } : {}),
     ...(options.chatTemplate ? { chatTemplate: options.chatTemplate } : {}),
-    encode(text: string): number[] {
-      const ids: number[] = [];
+    encode(text: string, encodeOptions: EncodeOptions = {}): number[] {
+      const ids: number[] = encodeOptions.addSpecialTokens && bos ? [1] : [];
       for (let i = 0; i < text.length; i++) {
         if (options.merge && text.startsWith('ab', i)) {
           ids.push(1000);

@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_CHAT_TEMPLATE, renderPromptAndAnswer } from '../../core/data/chat.ts';
+import { DEFAULT_CHAT_TEMPLATE } from '../../core/data/chat.ts';
 import { formatLoadStats, loadPreferenceDataset, loadSftDataset, readPreferenceRecords } from '../../core/data/datasets.ts';
 import { UserError } from '../../core/errors.ts';
 import { charTokenizer } from './char-tokenizer.ts';
@@ -75,9 +75,12 @@ test('conversational records render through the chat template; the answer is wha
   assert.equal(tok.decode(chosen.ids.slice(0, chosen.promptLength)), '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi?<|im_end|>\n<|im_start|>assistant\n');
   assert.equal(decodeCompletion(chosen.ids, chosen.promptLength), 'Hello.<|im_end|>\n');
   assert.equal(decodeCompletion(rejected.ids, rejected.promptLength), 'Go away.<|im_end|>\n');
-  // The tokenizer's own template wins over the default, and template variables are passed through.
-  const custom = '{{ bos_token }}{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}[assistant] {% endif %}';
-  const own = await loadPreferenceDataset(file, charTokenizer({ chatTemplate: custom }), { maxLength: 256, templateContext: { bos_token: '#' } });
+  // No BOS is added and no EOS after the template's end-of-turn (the template writes them, TRL adds none).
+  assert.equal(chosen.ids[0], tok.encode('<')[0]);
+  assert.equal(tok.decode(chosen.ids.slice(-2)), '>\n');
+  // The tokenizer's own template wins over the default, and chat_template_kwargs are passed through.
+  const custom = '{{ greeting }}{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}[assistant] {% endif %}';
+  const own = await loadPreferenceDataset(file, charTokenizer({ chatTemplate: custom }), { maxLength: 256, chatTemplateKwargs: { greeting: '#' } });
   const s = own.examples[0]!.chosen;
   assert.equal(tok.decode(s.ids.slice(0, s.promptLength)), '#[system] Be brief.\n[user] Hi?\n[assistant] ');
   assert.equal(decodeCompletion(s.ids, s.promptLength), 'Hello.\n');
@@ -92,12 +95,13 @@ test('format: standard rejects conversational records and vice versa; mixed kind
   await assert.rejects(loadPreferenceDataset(mixed, tok, { maxLength: 64 }), /:1: field 'chosen' must be a list of \{role, content\} messages, like 'prompt' \(got a string\)/);
 });
 
-test('a template whose full rendering does not extend the prompt rendering is a clear error', () => {
+test('a template whose prompt rendering is not a prefix of the full rendering is split at the prompt length and counted, as TRL does', async () => {
   const bad = '{% for m in messages %}{{ m.content }}{% endfor %}{% if add_generation_prompt %}>>{% endif %}';
-  assert.throws(
-    () => renderPromptAndAnswer(bad, [{ role: 'user', content: 'q' }], [{ role: 'assistant', content: 'a' }], { source: { file: 'f.jsonl', line: 4 }, field: 'chosen' }),
-    /f\.jsonl:4: the chat template renders prompt \+ 'chosen' so that it does not start with the rendered prompt/,
-  );
+  const file = await jsonl([{ prompt: [{ role: 'user', content: 'q' }], chosen: [{ role: 'assistant', content: 'abc' }], rejected: [{ role: 'assistant', content: 'xyz' }] }]);
+  const { examples, stats } = await loadPreferenceDataset(file, tok, { maxLength: 64, chatTemplate: bad });
+  // prompt 'q>>' (3 tokens), full 'qabc': the completion is what follows the first 3 tokens.
+  assert.equal(decodeCompletion(examples[0]!.chosen.ids, examples[0]!.chosen.promptLength), 'c');
+  assert.equal(stats.promptMismatch, 2);
   assert.ok(DEFAULT_CHAT_TEMPLATE.includes('add_generation_prompt'));
 });
 

@@ -17,13 +17,10 @@ test('prompt tokens, then the completion tokens, BOS first and EOS last', () => 
   assert.equal(r.truncated, false);
 });
 
-test('no BOS when the tokenizer has none or addBos is false', () => {
+test('no BOS when the tokenizer adds none', () => {
   const r = tokenizePromptCompletion(charTokenizer({ bos: false }), 'Q', 'a', { maxLength: 8 });
   assert.ok(r.ok);
   assert.deepEqual(r.sequence.ids, [...ids('Qa'), 2]);
-  const s = tokenizePromptCompletion(tok, 'Q', 'a', { maxLength: 8, addBos: false });
-  assert.ok(s.ok);
-  assert.deepEqual(s.sequence.ids, [...ids('Qa'), 2]);
 });
 
 test('truncation keeps the start; a prompt that fills maxLength drops the example', () => {
