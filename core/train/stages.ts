@@ -7,7 +7,7 @@ import type { LoadedConfig } from '../config/load.ts';
 import { configuredLoss } from '../config/loss.ts';
 import type { PrefoptConfig } from '../config/types.ts';
 import { collatePreference, collateSequences } from '../data/collate.ts';
-import { formatLoadStats, loadPreferenceDataset, loadSftDataset, type PreferenceExample, type SftExample } from '../data/datasets.ts';
+import { formatLoadStats, loadOptionsFrom, loadPreferenceDataset, loadSftDataset, type PreferenceExample, type SftExample } from '../data/datasets.ts';
 import type { HfTokenizer } from '../model/hf-tokenizer.ts';
 import type { CausalLM } from '../model/llama.ts';
 import { evaluatePreference, evaluateSft } from './held-out.ts';
@@ -38,7 +38,7 @@ export async function loadStage(loaded: LoadedConfig, context: StageContext): Pr
 }
 
 function dataOptions(config: PrefoptConfig) {
-  return { maxLength: config.data.maxLength, format: config.data.format, skipInvalid: config.data.skipInvalid };
+  return loadOptionsFrom(config.data);
 }
 
 async function sftStage(config: PrefoptConfig, { model, tokenizer, log }: StageContext): Promise<TrainingStage> {
