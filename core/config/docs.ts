@@ -50,7 +50,7 @@ JSON Schema: unknown keys are rejected with their path, missing values get the d
 the selected loss's params are checked by that loss's own params schema. Errors name the file, the
 key path, the rule and the line: \`config.yaml: loss.beta must be > 0 (got -1; line 7)\`.
 
-- Relative paths (\`model.path\`, \`model.tokenizer\`, \`data.*\`, \`output\`, \`plugins\`) are resolved
+- Relative paths (\`model.path\`, \`model.tokenizer\`, \`data.*\`, \`reference.path\`, \`output\`, \`plugins\`) are resolved
   from the config file's directory; paths given with \`--set\` from the current directory.
 - \`--set key.path=value\` overrides a key before validation; the value is read as YAML
   (\`--set loss.beta=0.2\`, \`--set train.schedule=cosine\`, \`--set loss[1].weight=0.5\`).
@@ -74,6 +74,18 @@ ${table('model.', p.model!)}
 ${p.model!.properties.init.description}
 
 ${table('model.init.', p.model!.properties.init)}
+
+### model.lora
+
+${p.model!.properties.lora.description}
+
+${table('model.lora.', p.model!.properties.lora)}
+
+\`\`\`yaml
+model:
+  path: models/smollm2-135m
+  lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: [q_proj, k_proj, v_proj, o_proj] }
+\`\`\`
 
 ## data
 
@@ -100,5 +112,11 @@ checked the same way (docs/writing-a-plugin.md).
 ${p.train!.description}
 
 ${table('train.', p.train!)}
+
+## reference
+
+${p.reference!.description}
+
+${table('reference.', p.reference!)}
 `;
 }

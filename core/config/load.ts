@@ -131,6 +131,9 @@ export async function resolveConfig(
   if (model.path !== undefined && model.tokenizer !== undefined) {
     fail(['model', 'tokenizer'], "model.tokenizer applies only with model.init (a model directory brings its own tokenizer.json)");
   }
+  if (model.lora && model.path === undefined) {
+    fail(['model', 'lora'], 'model.lora adapts a pretrained model: it needs model.path (a model directory), not model.init');
+  }
   if (model.init && model.init.max_position_embeddings < resolved.data.maxLength) {
     fail(['model', 'init', 'max_position_embeddings'], `model.init.max_position_embeddings (${model.init.max_position_embeddings}) must be >= data.maxLength (${resolved.data.maxLength})`);
   }
@@ -145,6 +148,7 @@ export async function resolveConfig(
     path.resolve(overrideFor(segments, overrides) ? cwd : baseDir, value);
   if (model.path !== undefined) model.path = absolute(['model', 'path'], model.path);
   if (model.tokenizer !== undefined && model.tokenizer !== 'char') model.tokenizer = absolute(['model', 'tokenizer'], model.tokenizer);
+  if (resolved.reference.path !== undefined) resolved.reference.path = absolute(['reference', 'path'], resolved.reference.path);
   resolved.data.train = absolute(['data', 'train'], resolved.data.train);
   if (resolved.data.eval !== undefined) resolved.data.eval = absolute(['data', 'eval'], resolved.data.eval);
   resolved.output = absolute(['output'], resolved.output);

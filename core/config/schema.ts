@@ -30,6 +30,25 @@ export const MODEL_INIT_SCHEMA: Schema = {
   },
 };
 
+export const LORA_SCHEMA: Schema = {
+  type: 'object',
+  description: "LoRA as PEFT does it: low-rank adapters on the chosen linear layers, base weights frozen; the reference is the base model (adapters off), not a copy. Needs model.path. Adapters are saved in PEFT's format (adapter_config.json, adapter_model.safetensors); `prefopt merge` folds them into a full model.",
+  additionalProperties: false,
+  properties: {
+    r: int(1, { default: 8, description: 'Rank of the update (PEFT r).' }),
+    alpha: { type: 'number', exclusiveMinimum: 0, default: 8, description: 'Scaling numerator: the update is scaled by alpha / r (PEFT lora_alpha).' },
+    dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0, description: "Dropout on the adapters' input during training (PEFT lora_dropout)." },
+    targetModules: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { enum: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
+      default: ['q_proj', 'v_proj'],
+      description: 'Linear layers to adapt, in every block (PEFT target_modules; its default for Llama is q_proj, v_proj).',
+    },
+  },
+};
+
 export const MODEL_SCHEMA: Schema = {
   type: 'object',
   description: 'The policy model: a model directory (`path`) or a fresh random model (`init`). Exactly one of the two.',
@@ -38,6 +57,18 @@ export const MODEL_SCHEMA: Schema = {
     path: { type: 'string', minLength: 1, description: 'Model directory in Hugging Face layout (config.json, model.safetensors, tokenizer.json).' },
     init: MODEL_INIT_SCHEMA,
     tokenizer: { type: 'string', minLength: 1, description: "With init: 'char' (the built-in character tokenizer, used when absent) or a directory holding tokenizer.json." },
+    lora: LORA_SCHEMA,
+    saveDtype: { enum: ['auto', 'float32', 'bfloat16', 'float16'], default: 'auto', description: "Weights dtype of the saved model: 'auto' is the dtype the model came in (BF16 in, BF16 out; float32 for model.init). Checkpoints are always float32, so resuming is exact." },
+  },
+};
+
+export const REFERENCE_SCHEMA: Schema = {
+  type: 'object',
+  description: 'The reference model of losses that compare with one. By default the starting policy (with LoRA: the base model with adapters off, no copy).',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    path: { type: 'string', minLength: 1, description: 'A model directory to use as the reference instead (same tokenizer vocabulary as the policy).' },
   },
 };
 
@@ -84,7 +115,8 @@ export const TRAIN_SCHEMA: Schema = {
     logEvery: int(1, { default: 10, description: 'Log metrics every N optimizer steps.' }),
     evalEvery: int(0, { default: 0, description: 'Evaluate every N optimizer steps; 0: only at the end.' }),
     saveEvery: int(0, { default: 500, description: 'Checkpoint every N optimizer steps; 0: only at the end.' }),
-    precomputeReference: { type: 'boolean', default: false, description: 'Compute the reference log-probs once before training and cache them, instead of keeping a frozen reference model.' },
+    saveTotalLimit: int(1, { description: 'Keep only the newest N checkpoints (older ones are deleted after each save); all when absent.' }),
+    precomputeReference: { type: 'boolean', default: false, description: "Compute the reference log-probs once before training and cache them in the run directory (reference-cache/), instead of running the reference model on every batch." },
   },
 };
 
@@ -154,6 +186,7 @@ export function buildConfigSchema(registry: LossRegistry): Schema {
       stage: { enum: ['sft', 'preference'], default: 'preference', description: "'sft': NLL on completions; 'preference': the configured loss on chosen/rejected pairs." },
       loss: lossSchema(registry.list()),
       train: TRAIN_SCHEMA,
+      reference: REFERENCE_SCHEMA,
       backend: { enum: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'], default: 'auto', description: 'TensorFlow.js backend (PREFOPT_BACKEND overrides auto).' },
       output: { type: 'string', minLength: 1, default: 'runs/run', description: 'Run directory: resolved config, metrics.jsonl, checkpoints.' },
       plugins: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Third-party loss plugins: file paths (relative to the config file) or package names.' },

@@ -34,6 +34,16 @@ export interface ModelInitConfig {
   max_position_embeddings: number;
 }
 
+/** LoRA adapters (PEFT's LoraConfig: r, lora_alpha, lora_dropout, target_modules). */
+export interface LoraSection {
+  r: number;
+  alpha: number;
+  dropout: number;
+  targetModules: Array<'q_proj' | 'k_proj' | 'v_proj' | 'o_proj' | 'gate_proj' | 'up_proj' | 'down_proj'>;
+}
+
+export type SaveDtypeConfig = 'auto' | 'float32' | 'bfloat16' | 'float16';
+
 export interface ModelSection {
   /** A model directory in Hugging Face layout (config.json, model.safetensors, tokenizer.json). */
   path?: string;
@@ -41,6 +51,15 @@ export interface ModelSection {
   init?: ModelInitConfig;
   /** With `init`: 'char' (built-in character tokenizer, the default) or a directory holding tokenizer.json. */
   tokenizer?: string;
+  /** Train LoRA adapters instead of every weight (needs `path`). */
+  lora?: LoraSection;
+  /** Dtype of the saved model; 'auto': the dtype the model came in. */
+  saveDtype: SaveDtypeConfig;
+}
+
+export interface ReferenceSection {
+  /** A model directory to use as the reference instead of the starting policy. */
+  path?: string;
 }
 
 export interface DataSection {
@@ -84,6 +103,8 @@ export interface TrainSection {
   evalEvery: number;
   /** Checkpoint every N optimizer steps; 0: only at the end. */
   saveEvery: number;
+  /** Keep only the newest N checkpoints. */
+  saveTotalLimit?: number;
   precomputeReference: boolean;
 }
 
@@ -97,6 +118,7 @@ export interface PrefoptConfig {
   /** One loss, or a weighted mixture (a list). Ignored by stage 'sft'. */
   loss: LossSpec | MixtureTermConfig[];
   train: TrainSection;
+  reference: ReferenceSection;
   backend: BackendConfig;
   /** The run directory. */
   output: string;

@@ -3,14 +3,15 @@
  *
  *   config.json                 the resolved config
  *   metrics.jsonl               one line per logging step and per evaluation
- *   checkpoints/step-000010/    model directory (config.json, model.safetensors, tokenizer files)
- *                               + optimizer.safetensors + trainer_state.json
+ *   checkpoints/step-000010/    model directory (config.json, model.safetensors, tokenizer files),
+ *                               or under LoRA an adapter directory (adapter_config.json,
+ *                               adapter_model.safetensors), + optimizer.safetensors + trainer_state.json
  *   model/                      the final model directory
  *
  * Every checkpoint is written under a temporary name and renamed into place, so a kill during a
  * write leaves the previous checkpoints intact and never a half-written one under a real name.
  */
-import { appendFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
@@ -44,11 +45,13 @@ export async function saveCheckpoint(
   tokenizer: Tokenizer,
   optimizer: AdamW,
   state: TrainerState,
+  /** Writes the trained weights into the checkpoint (LoRA: the adapter files); default: the full model. */
+  writeWeights: (dir: string) => Promise<void> = (dir) => writeModelFiles(dir, model, tokenizer),
 ): Promise<string> {
   const dir = path.join(checkpointsDir(runDir), `step-${String(state.step).padStart(6, '0')}`);
   const { step, tensors } = await optimizer.state();
   await writeDirAtomic(dir, async (temp) => {
-    await writeModelFiles(temp, model, tokenizer);
+    await writeWeights(temp);
     await writeFile(path.join(temp, 'optimizer.safetensors'), serializeSafetensors(tensors, { step: String(step) }));
     await writeFile(path.join(temp, 'trainer_state.json'), `${JSON.stringify(state, null, 2)}\n`);
   });
@@ -80,10 +83,43 @@ export async function latestCheckpoint(runDir: string): Promise<{ dir: string; s
   return undefined;
 }
 
-/** Restores weights and optimizer state from a checkpoint into `model` and `optimizer`. */
+/**
+ * Keeps the newest `keep` checkpoints of a run and deletes the older ones (train.saveTotalLimit).
+ * Returns the deleted directories.
+ */
+export async function rotateCheckpoints(runDir: string, keep: number): Promise<string[]> {
+  const entries = await readdir(checkpointsDir(runDir)).catch(() => [] as string[]);
+  const old = entries.filter((name) => CHECKPOINT_PATTERN.test(name)).sort().reverse().slice(keep);
+  const dirs = old.map((name) => path.join(checkpointsDir(runDir), name));
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  return dirs;
+}
+
+/** A checkpoint directory named by the user (--resume-from), checked to be complete. */
+export async function namedCheckpoint(dir: string): Promise<{ dir: string; step: number }> {
+  const file = path.join(dir, 'trainer_state.json');
+  let state: TrainerState;
+  try {
+    state = JSON.parse(await readFile(file, 'utf8')) as TrainerState;
+  } catch (error) {
+    throw new UserError(`${dir}: not a complete checkpoint (cannot read trainer_state.json: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (!Number.isInteger(state.step) || state.step < 0) throw new UserError(`${file}: field 'step' must be a non-negative integer`);
+  return { dir, step: state.step };
+}
+
+/**
+ * Restores the trained weights (every weight, or under LoRA the adapters, from
+ * adapter_model.safetensors) and the optimizer state from a checkpoint into `model` and `optimizer`.
+ */
 export async function restoreCheckpoint(dir: string, model: CausalLM, optimizer: AdamW): Promise<TrainerState> {
-  const weights = await readSafetensors(path.join(dir, 'model.safetensors'));
-  for (const [name, variable] of model.params) {
+  const adapterFile = path.join(dir, 'adapter_model.safetensors');
+  const isAdapter = model.trainable !== model.params;
+  if (isAdapter !== (await stat(adapterFile).then(() => true, () => false))) {
+    throw new UserError(`${dir}: checkpoint ${isAdapter ? 'holds no LoRA adapter, but the run trains one (model.lora)' : 'holds a LoRA adapter, but the run trains every weight (no model.lora)'}`);
+  }
+  const weights = await readSafetensors(isAdapter ? adapterFile : path.join(dir, 'model.safetensors'));
+  for (const [name, variable] of model.trainable) {
     const saved = weights.tensors.get(name);
     if (!saved || saved.shape.join(',') !== variable.shape.join(',')) {
       throw new UserError(`${dir}: checkpoint weight '${name}' is missing or has another shape than the model's`);
