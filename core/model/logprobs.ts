@@ -18,6 +18,14 @@ export function inputIdsTensor(batch: TokenBatch): tf.Tensor2D {
  * entry 0 (no context) is 0. Padding positions hold the (meaningless) log-prob of the pad token.
  */
 export function tokenLogprobs(model: CausalLM, batch: TokenBatch): tf.Tensor2D {
+  return tf.tidy(() => nextTokenScores(model, batch, false).logprobs);
+}
+
+/**
+ * Per-token log-probs [rows, seqLen] as tokenLogprobs, and with `accuracy` a 0/1 tensor of the
+ * same layout: 1 where the model's most likely next token (argmax of the logits) is the actual token.
+ */
+function nextTokenScores(model: CausalLM, batch: TokenBatch, accuracy: boolean): { logprobs: tf.Tensor2D; hits?: tf.Tensor2D } {
   return tf.tidy(() => {
     const { rows, seqLen } = batch;
     const vocab = model.config.vocab_size;
@@ -36,18 +44,31 @@ export function tokenLogprobs(model: CausalLM, batch: TokenBatch): tf.Tensor2D {
     const picked = tf.gather(tf.reshape(logits, [-1]), tf.tensor1d(index, 'int32'));
     const next = tf.reshape(tf.sub(picked, tf.logSumExp(logits, 1)), [rows, seqLen]);
     // Shift right by one: the prediction made at t-1 belongs to token t.
-    return tf.concat([tf.zeros([rows, 1]), tf.slice(next, [0, 0], [rows, seqLen - 1])], 1) as tf.Tensor2D;
+    const shift = (x: tf.Tensor) => tf.concat([tf.zeros([rows, 1]), tf.slice(x as tf.Tensor2D, [0, 0], [rows, seqLen - 1])], 1) as tf.Tensor2D;
+    if (!accuracy) return { logprobs: shift(next) };
+    const nextIds = new Int32Array(rows * seqLen);
+    for (let n = 0; n < nextIds.length; n++) nextIds[n] = n % seqLen === seqLen - 1 ? -1 : batch.inputIds[n + 1]!;
+    const hits = tf.cast(tf.equal(tf.argMax(logits, 1), tf.tensor1d(nextIds, 'int32')), 'float32');
+    return { logprobs: shift(next), hits: shift(tf.reshape(hits, [rows, seqLen]) as tf.Tensor2D) };
   });
 }
 
 /**
- * Summed completion log-probs per row and the number of completion tokens per row.
- * `sums` is differentiable; `counts` is a constant.
+ * Summed completion log-probs per row and the number of completion tokens per row; with
+ * `{ accuracy: true }` also `correct`, the completion tokens per row that are the model's argmax
+ * prediction (TRL's mean_token_accuracy is sum(correct) / sum(counts)).
+ * `sums` is differentiable; `counts` and `correct` are constants.
  */
-export function sequenceLogprobs(model: CausalLM, batch: TokenBatch): { sums: tf.Tensor1D; counts: tf.Tensor1D } {
+export function sequenceLogprobs(
+  model: CausalLM,
+  batch: TokenBatch,
+  options: { accuracy?: boolean } = {},
+): { sums: tf.Tensor1D; counts: tf.Tensor1D; correct?: tf.Tensor1D } {
   return tf.tidy(() => {
     const mask = tf.tensor2d(batch.completionMask, [batch.rows, batch.seqLen]);
-    const sums = tf.sum(tf.mul(tokenLogprobs(model, batch), mask), 1) as tf.Tensor1D;
-    return { sums, counts: tf.sum(mask, 1) as tf.Tensor1D };
+    const { logprobs, hits } = nextTokenScores(model, batch, options.accuracy ?? false);
+    const sums = tf.sum(tf.mul(logprobs, mask), 1) as tf.Tensor1D;
+    const counts = tf.sum(mask, 1) as tf.Tensor1D;
+    return hits ? { sums, counts, correct: tf.sum(tf.mul(hits, mask), 1) as tf.Tensor1D } : { sums, counts };
   });
 }

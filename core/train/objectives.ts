@@ -25,18 +25,30 @@ export interface Objective {
   metrics: Record<string, number>;
 }
 
-/** Per-pair log-probs of a preference batch: rows 0..B-1 chosen, B..2B-1 rejected. Call inside a tidy. */
-export function pairLogps(model: CausalLM, batch: PreferenceBatch, reference?: ReferenceLogps): PairLogps {
-  const { sums, counts } = sequenceLogprobs(model, batch.tokens);
+/**
+ * Per-pair log-probs of a preference batch: rows 0..B-1 chosen, B..2B-1 rejected; and TRL's
+ * mean_token_accuracy, the fraction of chosen completion tokens that are the model's argmax
+ * prediction (as TRL's DPOTrainer computes it, over the chosen half). Call inside a tidy.
+ */
+export function pairLogps(model: CausalLM, batch: PreferenceBatch, reference?: ReferenceLogps): { inputs: PairLogps; meanTokenAccuracy: number } {
+  const { sums, counts, correct } = sequenceLogprobs(model, batch.tokens, { accuracy: true });
   const [policyChosen, policyRejected] = tf.split(sums, 2) as [tf.Tensor1D, tf.Tensor1D];
   const [chosenLength, rejectedLength] = tf.split(counts, 2) as [tf.Tensor1D, tf.Tensor1D];
-  return {
+  const [chosenCorrect] = tf.split(correct!, 2) as [tf.Tensor1D, tf.Tensor1D];
+  const inputs = {
     policyChosen,
     policyRejected,
     chosenLength,
     rejectedLength,
     ...(reference ? { refChosen: tf.tensor1d(reference.chosen), refRejected: tf.tensor1d(reference.rejected) } : {}),
   };
+  return { inputs, meanTokenAccuracy: tokenAccuracy(chosenCorrect, chosenLength) };
+}
+
+/** sum(correct) / sum(counts), 0 when there are no completion tokens (as TRL). */
+function tokenAccuracy(correct: tf.Tensor1D, counts: tf.Tensor1D): number {
+  const [hits, total] = tf.tidy(() => tf.stack([tf.sum(correct), tf.sum(counts)]).dataSync());
+  return total! > 0 ? hits! / total! : 0;
 }
 
 function isMixture(loss: PreferenceLoss<any>): loss is MixtureLoss {
@@ -51,17 +63,24 @@ export function preferenceObjective(
   params: LossParams,
   reference?: ReferenceLogps,
 ): Objective {
-  const inputs = pairLogps(model, batch, reference);
+  const { inputs, meanTokenAccuracy } = pairLogps(model, batch, reference);
   const output = callLoss(loss, inputs, params);
-  const metrics: Record<string, number> = { ...preferenceMetrics(inputs, output), ...extraPairMetrics({ inputs, loss, params }) };
+  const metrics: Record<string, number> = {
+    ...preferenceMetrics(inputs, output),
+    ...extraPairMetrics({ inputs, loss, params }),
+    mean_token_accuracy: meanTokenAccuracy,
+  };
   if (Number.isNaN(metrics.loss)) throwOnNaNOutput(loss, output); // names the loss and the pair
   if (isMixture(loss)) Object.assign(metrics, loss.termLosses(inputs));
   return { loss: tf.mean(output.losses) as tf.Scalar, metrics };
 }
 
-/** The SFT objective: mean negative log-likelihood of the completion tokens of the microbatch. */
+/**
+ * The SFT objective: mean negative log-likelihood of the completion tokens of the microbatch, and
+ * TRL's mean_token_accuracy over the same tokens.
+ */
 export function sftObjective(model: CausalLM, batch: TokenBatch): Objective {
-  const { sums, counts } = sequenceLogprobs(model, batch);
+  const { sums, counts, correct } = sequenceLogprobs(model, batch, { accuracy: true });
   const loss = tf.div(tf.neg(tf.sum(sums)), tf.maximum(tf.sum(counts), 1)) as tf.Scalar;
-  return { loss, metrics: { loss: loss.dataSync()[0]! } };
+  return { loss, metrics: { loss: loss.dataSync()[0]!, mean_token_accuracy: tokenAccuracy(correct!, counts) } };
 }
