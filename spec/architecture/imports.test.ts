@@ -23,7 +23,6 @@ const CORE_LAYERS: Record<string, readonly string[]> = {
   testing: ['loss', 'runtime', 'errors'],
   report: ['loss', 'errors', 'io'],
   train: ['config', 'data', 'errors', 'io', 'loss', 'model', 'runtime', 'report'],
-  reproduce: ['*'], // moving out to arena/ (issue 9)
   cli: ['*'],
   index: ['*'],
 };
