@@ -5,26 +5,10 @@
  * and other command modules), loading the rest inside their actions.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { REPO_ROOT } from '../helpers/cli.ts';
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
-    .map((e) => path.join(e.parentPath, e.name));
-}
-
-/** The module specifiers of a file: static imports/exports (with whether they are type-only) and dynamic import(). */
-function specifiers(file: string): { spec: string; typeOnly: boolean; dynamic: boolean }[] {
-  const text = readFileSync(file, 'utf8');
-  const out: { spec: string; typeOnly: boolean; dynamic: boolean }[] = [];
-  for (const m of text.matchAll(/^(import|export)\s+(type\s+)?[^'";]*?from\s+'([^']+)'/gms)) out.push({ spec: m[3]!, typeOnly: Boolean(m[2]), dynamic: false });
-  for (const m of text.matchAll(/^import\s+'([^']+)'/gm)) out.push({ spec: m[1]!, typeOnly: false, dynamic: false });
-  for (const m of text.matchAll(/import\(\s*'([^']+)'\s*\)/g)) out.push({ spec: m[1]!, typeOnly: false, dynamic: true });
-  return out;
-}
+import { specifiers, tsFiles } from '../helpers/imports.ts';
 
 const ARENA = path.join(REPO_ROOT, 'arena');
 const CORE = path.join(REPO_ROOT, 'core');
