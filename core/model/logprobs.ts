@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TokenBatch } from '../data/batch.ts';
+import { logSoftmaxAt } from '../runtime/ops.ts';
 import type { CausalLM } from './llama.ts';
 
 /** The batch's token ids as an int32 [rows, seqLen] tensor. */
@@ -31,18 +32,13 @@ function nextTokenScores(model: CausalLM, batch: TokenBatch, accuracy: boolean):
     const vocab = model.config.vocab_size;
     const ids = inputIdsTensor(batch);
     const logits = tf.reshape(model.forward(ids), [rows * seqLen, vocab]) as tf.Tensor2D;
-    // Flat index of the next token in each logits row; the last position of a row predicts nothing.
-    const index = new Int32Array(rows * seqLen);
+    // The target of each position is the next token; the last position of a row predicts nothing
+    // (target 0, masked out by every caller).
+    const targets = new Int32Array(rows * seqLen);
     for (let b = 0; b < rows; b++) {
-      for (let t = 0; t < seqLen - 1; t++) {
-        const n = b * seqLen + t;
-        index[n] = n * vocab + batch.inputIds[n + 1]!;
-      }
-      const last = b * seqLen + seqLen - 1;
-      index[last] = last * vocab;
+      for (let t = 0; t < seqLen - 1; t++) targets[b * seqLen + t] = batch.inputIds[b * seqLen + t + 1]!;
     }
-    const picked = tf.gather(tf.reshape(logits, [-1]), tf.tensor1d(index, 'int32'));
-    const next = tf.reshape(tf.sub(picked, tf.logSumExp(logits, 1)), [rows, seqLen]);
+    const next = tf.reshape(logSoftmaxAt(logits, targets), [rows, seqLen]);
     // Shift right by one: the prediction made at t-1 belongs to token t.
     const shift = (x: tf.Tensor) => tf.concat([tf.zeros([rows, 1]), tf.slice(x as tf.Tensor2D, [0, 0], [rows, seqLen - 1])], 1) as tf.Tensor2D;
     if (!accuracy) return { logprobs: shift(next) };

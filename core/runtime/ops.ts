@@ -40,13 +40,27 @@ export const batchMatMul = tf.customGrad((...args: Array<tf.Tensor | tf.GradSave
   };
 }) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
-/** x [N, in] times an HF-layout weight [out, in] (+ bias [out]): x @ W^T + b. */
-export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
-  const y = matMul2d(x, tf.transpose(weight));
-  return bias ? tf.add(y, bias) : y;
-}
-
-/** log sigma(x) as -softplus(-x): tf.logSigmoid's gradient is wrong on intermediate tensors in 4.22. */
-export function logSigmoid(x: tf.Tensor): tf.Tensor {
-  return tf.neg(tf.softplus(tf.neg(x)));
+/**
+ * log softmax(logits)[n, targets[n]] for logits [N, V]: each row's log-probability of its target.
+ * Its gradient is written out, d/dlogits = dy * (onehot(target) - softmax(logits)): tf.logSumExp's
+ * own gradient goes through tf.max's, a broadcast `Equal` that wasm runs ~30x slower than `Sub`.
+ * (The one-hot is made int32 and cast: wasm's OneHot writes int bits into a float32 output.)
+ */
+export function logSoftmaxAt(logits: tf.Tensor2D, targets: Int32Array): tf.Tensor1D {
+  const [n, vocab] = logits.shape;
+  const flat = tf.tensor1d(Int32Array.from(targets, (target, i) => i * vocab + target), 'int32');
+  const pick = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const logNorm = tf.logSumExp(x, 1, true); // [N, 1]
+    save([x, logNorm]);
+    return {
+      value: tf.sub(tf.gather(tf.reshape(x, [-1]), flat), tf.reshape(logNorm, [n])),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sn] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const softmax = tf.exp(tf.sub(sx, sn));
+        return [tf.mul(tf.sub(tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), vocab), 'float32'), softmax), tf.reshape(dy, [n, 1]))];
+      },
+    };
+  }) as (x: tf.Tensor2D) => tf.Tensor1D;
+  return pick(logits);
 }

@@ -12,7 +12,7 @@ import { tinyConfig } from '../../core/model/config.ts';
 import { CausalLM } from '../../core/model/llama.ts';
 import { sequenceLogprobs } from '../../core/model/logprobs.ts';
 import { describeBackend, selectBackend } from '../../core/runtime/backend.ts';
-import { matMul2d } from '../../core/runtime/ops.ts';
+import { logSoftmaxAt, matMul2d } from '../../core/runtime/ops.ts';
 import { randomArrays, randomBatch } from './helpers.ts';
 
 function lossAndGrads(model: CausalLM, batch: ReturnType<typeof randomBatch>): { sums: number[]; grads: Map<string, Float32Array> } {
@@ -68,6 +68,41 @@ test('the wasm UnsortedSegmentSum kernel sums rows by segment and drops out-of-r
   await selectBackend('wasm');
   const out = tf.tidy(() => tf.unsortedSegmentSum(tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]), tf.tensor1d([2, 0, 2, 5], 'int32'), 3).arraySync());
   assert.deepEqual(out, [[3, 4], [0, 0], [6, 8]]);
+});
+
+test('logSoftmaxAt equals tf.logSoftmax at the targets, and its written-out gradient equals autograd\'s, on wasm and cpu', async () => {
+  for (const backend of ['cpu', 'wasm']) {
+    await selectBackend(backend);
+    tf.tidy(() => {
+      const logits = tf.randomNormal([6, 5], 0, 3, 'float32', 7) as tf.Tensor2D;
+      const targets = Int32Array.from([4, 0, 2, 2, 1, 3]);
+      const weights = tf.tensor1d([1, -2, 0.5, 3, 0, 1]);
+      const plain = (x: tf.Tensor) => tf.sum(tf.mul(weights, tf.sum(tf.mul(tf.logSoftmax(x), tf.oneHot(tf.tensor1d(targets, 'int32'), 5).cast('float32')), 1)));
+      const fast = (x: tf.Tensor) => tf.sum(tf.mul(weights, logSoftmaxAt(x as tf.Tensor2D, targets)));
+      assert.ok(Math.abs(fast(logits).dataSync()[0]! - plain(logits).dataSync()[0]!) < 1e-4, backend);
+      const diff = tf.max(tf.abs(tf.sub(tf.grad(fast)(logits), tf.grad(plain)(logits)))).dataSync()[0]!;
+      assert.ok(diff < 1e-5, `${backend}: gradient differs by ${diff}`);
+    });
+  }
+});
+
+test('the wasm Slice and Unpack kernels give the cpu backend\'s values, contiguous or not', async () => {
+  const cases: Array<[number[], number[], number[]]> = [
+    [[4, 5, 6], [1, 0, 0], [2, 5, 6]], [[4, 5, 6], [1, 2, 0], [1, 3, 6]], [[4, 5, 6], [0, 0, 1], [4, 5, 2]],
+    [[3, 12], [0, 0], [3, 11]], [[3, 12], [1, 0], [1, 12]], [[6], [2], [3]], [[2, 3], [0, 1], [1, 2]],
+  ];
+  const run = () => tf.tidy(() => {
+    const x = (shape: number[]) => tf.range(0, shape.reduce((a, b) => a * b, 1)).reshape(shape);
+    return [
+      ...cases.map(([shape, begin, size]) => tf.slice(x(shape), begin, size).arraySync()),
+      tf.unstack(x([2, 3, 4])).map((t) => t.arraySync()),
+      tf.unstack(x([2, 3, 4]), 1).map((t) => t.arraySync()),
+    ];
+  });
+  await selectBackend('cpu');
+  const expected = run();
+  await selectBackend('wasm');
+  assert.deepEqual(run(), expected);
 });
 
 test('selectBackend reports the backend in use; unknown or unavailable names are UserErrors', async () => {
