@@ -1,8 +1,10 @@
 /**
- * Reference log-probs for losses that compare the policy with its starting point. Two sources:
- * a frozen copy of the starting policy, run on each batch; or every pair's log-probs computed once
- * before training and cached beside the dataset, keyed by a hash of the tokenized dataset and of
- * the model's weights (a changed dataset, tokenizer, maxLength or model gets a new cache).
+ * Reference log-probs for losses that compare the policy with its starting point. Sources:
+ * a frozen copy of the starting policy (or a model from `reference.path`), run on each batch;
+ * under LoRA the policy itself with its adapters switched off (the base model: no second copy of
+ * the weights); or every pair's log-probs computed once before training and cached in the run
+ * directory, keyed by a hash of the tokenized dataset and of the model's weights (a changed
+ * dataset, tokenizer, maxLength or model gets a new cache).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -11,7 +13,8 @@ import { collatePreference, type TokenizedPair } from '../data/collate.ts';
 import type { PreferenceBatch } from '../data/batch.ts';
 import { inBatches } from '../data/iterate.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { weightsBytes } from '../model/checkpoint.ts';
+import { UserError } from '../errors.ts';
+import { loadModelDir, weightsBytes } from '../model/checkpoint.ts';
 import type { CausalLM } from '../model/llama.ts';
 import { sequenceLogprobs } from '../model/logprobs.ts';
 import type { ReferenceLogps } from './objectives.ts';
@@ -31,6 +34,21 @@ export function batchLogps(model: CausalLM, batch: PreferenceBatch): ReferenceLo
 /** The frozen starting policy, run on every batch. */
 export function frozenReference(model: CausalLM): ReferenceSource {
   return { logps: (_pairs, batch) => batchLogps(model, batch), dispose: () => model.dispose() };
+}
+
+/** The base model under LoRA: the policy with its adapters switched off (no copy of the weights; dispose keeps the model). */
+export function adapterFreeReference(model: CausalLM): ReferenceSource {
+  return { logps: (_pairs, batch) => model.withAdaptersDisabled(() => batchLogps(model, batch)), dispose: () => {} };
+}
+
+/** A reference model from its own directory; its vocabulary must be the policy's. */
+export async function loadReferenceModel(dir: string, policy: CausalLM): Promise<CausalLM> {
+  const { model } = await loadModelDir(dir);
+  if (model.config.vocab_size !== policy.config.vocab_size) {
+    model.dispose();
+    throw new UserError(`reference.path ${dir}: vocabulary of ${model.config.vocab_size} tokens, but the policy has ${policy.config.vocab_size}; the reference must share the policy's tokenizer`);
+  }
+  return model;
 }
 
 /** A cache key from the tokenized pairs and the model's weights. */

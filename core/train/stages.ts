@@ -3,6 +3,7 @@
  * examples, the objective of a microbatch, the held-out metrics and how many tokens a microbatch
  * holds. `sft` trains on completions by NLL; `preference` on pairs with any registered loss.
  */
+import path from 'node:path';
 import type { LoadedConfig } from '../config/load.ts';
 import { configuredLoss } from '../config/loss.ts';
 import type { PrefoptConfig } from '../config/types.ts';
@@ -12,7 +13,7 @@ import type { HfTokenizer } from '../model/hf-tokenizer.ts';
 import type { CausalLM } from '../model/llama.ts';
 import { evaluatePreference, evaluateSft } from './held-out.ts';
 import { preferenceObjective, sftObjective, type Objective } from './objectives.ts';
-import { frozenReference, precomputedReference, type ReferenceSource } from './reference.ts';
+import { adapterFreeReference, frozenReference, loadReferenceModel, precomputedReference, type ReferenceSource } from './reference.ts';
 import { cloneModel } from './start-model.ts';
 
 export interface TrainingStage {
@@ -90,13 +91,26 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log }: 
   };
 }
 
-/** The reference log-probs: cached once before training (`train.precomputeReference`), or a frozen copy run per batch. */
+/**
+ * The reference log-probs: cached once before training (`train.precomputeReference`, in the run
+ * directory's reference-cache/), or a reference model run per batch: `reference.path`, else under
+ * LoRA the policy with adapters off, else a frozen copy of the starting policy.
+ */
 async function referenceFor(config: PrefoptConfig, model: CausalLM, tokenizer: HfTokenizer, pairs: PreferenceExample[], log: (line: string) => void): Promise<ReferenceSource> {
-  if (!config.train.precomputeReference) return frozenReference(cloneModel(model));
-  return precomputedReference(model, pairs, {
-    batchSize: config.train.evalBatchSize ?? config.train.batchSize,
-    padTokenId: tokenizer.padTokenId,
-    cacheFile: (key) => `${config.data.train}.ref-${key.slice(0, 16)}.json`,
-    log,
-  });
+  const own = config.reference.path !== undefined ? await loadReferenceModel(config.reference.path, model) : undefined;
+  if (!config.train.precomputeReference) {
+    if (own) return frozenReference(own);
+    return model.trainable !== model.params ? adapterFreeReference(model) : frozenReference(cloneModel(model));
+  }
+  try {
+    // Before training, LoRA's B matrices are zero: the policy is still its base model.
+    return await precomputedReference(own ?? model, pairs, {
+      batchSize: config.train.evalBatchSize ?? config.train.batchSize,
+      padTokenId: tokenizer.padTokenId,
+      cacheFile: (key) => path.join(config.output, 'reference-cache', `ref-${key.slice(0, 16)}.json`),
+      log,
+    });
+  } finally {
+    own?.dispose();
+  }
 }
