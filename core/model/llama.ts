@@ -212,7 +212,9 @@ export class CausalLM {
         if (array.shape.join(',') !== shape.join(',')) {
           throw new UserError(`weight '${name}' has shape [${array.shape}], expected [${shape}] from the config`);
         }
-        params.set(name, tf.variable(tf.tensor(array.data, shape, 'float32'), true));
+        const value = tf.tensor(array.data, shape, 'float32');
+        params.set(name, tf.variable(value, true));
+        value.dispose(); // the variable keeps the data; a kept tensor would pin it after the first assign
       }
       return new CausalLM(config, params);
     } catch (error) {

@@ -34,8 +34,12 @@ export class AdamW {
     private readonly options: AdamWOptions,
   ) {
     for (const [name, param] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(param), false));
-      this.v.set(name, tf.variable(tf.zerosLike(param), false));
+      // tf.variable shares its initial tensor's data: dispose that tensor, or it pins the zeros after the first assign.
+      for (const moments of [this.m, this.v]) {
+        const zeros = tf.zerosLike(param);
+        moments.set(name, tf.variable(zeros, false));
+        zeros.dispose();
+      }
     }
   }
 

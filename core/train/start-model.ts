@@ -6,17 +6,22 @@ import { loadModelDir } from '../model/checkpoint.ts';
 import { parseConfig } from '../model/config.ts';
 import { HfTokenizer } from '../model/hf-tokenizer.ts';
 import { CausalLM } from '../model/llama.ts';
+import type { SaveDtype } from '../model/safetensors.ts';
 
 export interface StartingModel {
   model: CausalLM;
   tokenizer: HfTokenizer;
+  /** The dtype the weights came in (F32 for a fresh model): what the trained model is saved in by default. */
+  dtype: SaveDtype;
+  /** The model directory's generation_config.json, if it has one. */
+  generationConfig?: Record<string, unknown>;
 }
 
 /** Loads or creates the starting model. Deterministic: the same section and seed give the same weights. */
 export async function startingModel(section: ModelSection, seed: number): Promise<StartingModel> {
   if (section.path !== undefined) {
-    const { model, tokenizer } = await loadModelDir(section.path);
-    return { model, tokenizer };
+    const { model, tokenizer, dtype, generationConfig } = await loadModelDir(section.path);
+    return { model, tokenizer, dtype, ...(generationConfig ? { generationConfig } : {}) };
   }
   const tokenizer =
     section.tokenizer === undefined || section.tokenizer === 'char' ? createCharTokenizer() : await HfTokenizer.fromDir(section.tokenizer);
@@ -31,7 +36,7 @@ export async function startingModel(section: ModelSection, seed: number): Promis
     },
     path.join('model.init'),
   );
-  return { model: CausalLM.random(config, seed), tokenizer };
+  return { model: CausalLM.random(config, seed), tokenizer, dtype: 'F32' };
 }
 
 /** An independent copy of a model's weights (the frozen reference). */

@@ -10,16 +10,21 @@
  */
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load.ts';
+import type { PrefoptConfig } from '../config/types.ts';
 import { batchesPerEpoch, iterateBatches } from '../data/iterate.ts';
 import { UserError } from '../errors.ts';
 import { saveModelDir } from '../model/checkpoint.ts';
+import { LoraAdapters } from '../model/lora.ts';
+import { saveAdapterDir, writeAdapterFiles } from '../model/peft.ts';
+import type { SaveDtype } from '../model/safetensors.ts';
 import type { HfTokenizer } from '../model/hf-tokenizer.ts';
 import type { CausalLM } from '../model/llama.ts';
 import { describeBackend, selectBackend } from '../runtime/backend.ts';
 import { clipByGlobalNorm, computeGradients, GradientAccumulator, globalNorm } from './gradients.ts';
 import { AdamW } from './optimizer.ts';
 import { createProgress } from './progress.ts';
-import { latestCheckpoint, MetricsLog, prepareRunDir, restoreCheckpoint, saveCheckpoint } from './run-dir.ts';
+import { modelCard } from './model-card.ts';
+import { latestCheckpoint, MetricsLog, namedCheckpoint, prepareRunDir, restoreCheckpoint, rotateCheckpoints, saveCheckpoint } from './run-dir.ts';
 import { learningRateAt, warmupStepsFor } from './schedule.ts';
 import { describeStage, loadStage } from './stages.ts';
 import { startingModel } from './start-model.ts';
@@ -34,7 +39,10 @@ export class TrainingDiverged extends UserError {
 export type TaskMetricHook = (context: { model: CausalLM; tokenizer: HfTokenizer; step: number }) => Promise<Record<string, number>>;
 
 export interface TrainOptions {
+  /** Continue the run in the output directory from its newest checkpoint. */
   resume?: boolean;
+  /** Continue the run from this checkpoint directory instead of the newest (implies resume). */
+  resumeFrom?: string;
   taskMetrics?: TaskMetricHook;
   /** Where progress goes (default: stderr, a live bar on a terminal). */
   progressStream?: NodeJS.WriteStream;
@@ -53,6 +61,11 @@ export interface TrainResult {
   eval: Record<string, number>;
 }
 
+/** The dtype the final model is saved in: model.saveDtype, where 'auto' is the dtype it came in. */
+function saveDtype(setting: PrefoptConfig['model']['saveDtype'], cameIn: SaveDtype): SaveDtype {
+  return setting === 'auto' ? cameIn : setting === 'bfloat16' ? 'BF16' : setting === 'float16' ? 'F16' : 'F32';
+}
+
 /** Names the first non-finite quantity of a step, for the divergence message. */
 function diagnose(metrics: Record<string, number>, norm: number): string {
   const bad = Object.entries(metrics).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `${k}=${v}`);
@@ -67,28 +80,32 @@ export async function train(loaded: LoadedConfig, options: TrainOptions = {}): P
   const runDir = config.output;
   const startedAt = Date.now();
   await selectBackend(config.backend);
-  await prepareRunDir(runDir, config, options.resume ?? false);
+  const resume = options.resume === true || options.resumeFrom !== undefined;
+  await prepareRunDir(runDir, config, resume);
   const metricsLog = new MetricsLog(path.join(runDir, 'metrics.jsonl'));
   const stream = options.progressStream ?? process.stderr;
   const say = (line: string) => stream.write(`${line}\n`);
 
   say(`prefopt train: ${describeStage(config)}, ${describeBackend()}, run ${runDir}`);
-  const { model, tokenizer } = await startingModel(config.model, t.seed);
+  const start = await startingModel(config.model, t.seed);
+  const { model, tokenizer } = start;
   say(`model: ${model.config.model_type}, ${(model.parameterCount() / 1e6).toFixed(2)}M parameters, vocab ${model.config.vocab_size}`);
+  const lora = config.model.lora ? LoraAdapters.attach(model, config.model.lora, t.seed) : undefined;
+  if (lora) say(`LoRA r=${lora.settings.r} alpha=${lora.settings.alpha} on ${lora.layers.size} layers: ${lora.parameterCount().toLocaleString('en-US')} trainable parameters, base weights frozen`);
   const stage = await loadStage(loaded, { model, tokenizer, log: say });
   if (stage.exampleCount === 0) throw new UserError(`${config.data.train}: no usable training examples`);
 
   const totalSteps = t.maxSteps ?? Math.ceil((batchesPerEpoch(stage.exampleCount, t.batchSize) * t.epochs) / t.gradientAccumulation);
   const schedule = { peak: t.learningRate, warmupSteps: warmupStepsFor(t, totalSteps), totalSteps, schedule: t.schedule };
-  const optimizer = new AdamW(model.params, { beta1: t.adamBeta1, beta2: t.adamBeta2, epsilon: t.adamEpsilon, weightDecay: t.weightDecay });
+  const optimizer = new AdamW(model.trainable, { beta1: t.adamBeta1, beta2: t.adamBeta2, epsilon: t.adamEpsilon, weightDecay: t.weightDecay });
   const evalBatchSize = t.evalBatchSize ?? t.batchSize;
 
   // Where the run stands: restored from the newest checkpoint on resume.
   let step = 0;
   let numTokens = 0; // tokens trained on (TRL's num_tokens)
   let pending = new WeightedMeans(); // training metrics since the last log line
-  if (options.resume) {
-    const checkpoint = await latestCheckpoint(runDir);
+  if (resume) {
+    const checkpoint = options.resumeFrom !== undefined ? await namedCheckpoint(options.resumeFrom) : await latestCheckpoint(runDir);
     if (!checkpoint) throw new UserError(`${runDir}: no complete checkpoint to resume from`);
     const state = await restoreCheckpoint(checkpoint.dir, model, optimizer);
     step = state.step;
@@ -104,9 +121,12 @@ export async function train(loaded: LoadedConfig, options: TrainOptions = {}): P
     const task = options.taskMetrics ? await options.taskMetrics({ model, tokenizer, step }) : {};
     return Object.fromEntries(Object.entries({ ...stage.evaluate(evalBatchSize), ...task }).map(([k, v]) => [`eval_${k}`, v]));
   };
+  const baseModel = config.model.path ?? '';
   const save = async () => {
-    const dir = await saveCheckpoint(runDir, model, tokenizer, optimizer, { step, numTokens, pending: pending.toJSON() });
+    const writeAdapter = lora && ((dir: string) => writeAdapterFiles(dir, lora, { baseModel, tokenizer }));
+    const dir = await saveCheckpoint(runDir, model, tokenizer, optimizer, { step, numTokens, pending: pending.toJSON() }, writeAdapter || undefined);
     progress.log(`checkpoint: ${dir}`);
+    if (t.saveTotalLimit !== undefined) await rotateCheckpoints(runDir, t.saveTotalLimit);
   };
 
   const progress = createProgress(totalSteps, { label: 'train', startStep: step, stream, interactive: options.interactive });
@@ -133,7 +153,9 @@ export async function train(loaded: LoadedConfig, options: TrainOptions = {}): P
         const next = batches.next();
         if (next.done) break;
         epoch = next.value.epoch;
-        const result = computeGradients(model, stage.objective(next.value.items), 1 / t.gradientAccumulation);
+        const objective = stage.objective(next.value.items);
+        const call = step * t.gradientAccumulation + m; // numbers LoRA's dropout masks, so a resumed run draws the same
+        const result = computeGradients(model, lora ? () => lora.withDropout(call, objective) : objective, 1 / t.gradientAccumulation);
         accumulator.add(result.grads);
         micro.add(result.metrics, next.value.items.length);
         const tokens = stage.tokenCount(next.value.items);
@@ -183,7 +205,12 @@ export async function train(loaded: LoadedConfig, options: TrainOptions = {}): P
     if (Object.keys(lastEval).length > 0) await metricsLog.append({ step, ...lastEval });
     await save();
     const modelDir = path.join(runDir, 'model');
-    await saveModelDir(modelDir, model, tokenizer);
+    const readme = modelCard({
+      config, steps: step, numTokens, train: lastTrain, eval: lastEval,
+      trainableParameters: lora ? lora.parameterCount() : model.parameterCount(), totalParameters: model.parameterCount(),
+    });
+    if (lora) await saveAdapterDir(modelDir, lora, { baseModel, tokenizer, readme });
+    else await saveModelDir(modelDir, model, tokenizer, { dtype: saveDtype(config.model.saveDtype, start.dtype), generationConfig: start.generationConfig, readme });
     progress.stop();
     return { runDir, modelDir, steps: step, seconds: (Date.now() - startedAt) / 1000, train: lastTrain, eval: lastEval };
   } finally {

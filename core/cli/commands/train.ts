@@ -1,4 +1,4 @@
-/** `prefopt train --config FILE [--set key=value ...] [--resume]`: runs a training config. */
+/** `prefopt train --config FILE [--set key=value ...] [--resume | --resume-from CHECKPOINT]`: runs a training config. */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import { train } from '../../train/trainer.ts';
@@ -24,9 +24,10 @@ export function addTrainCommand(program: Command): void {
     .requiredOption('--config <file>', 'YAML or JSON config (see docs/config.md and configs/)')
     .option('--set <key=value>', 'override a config value, e.g. --set train.learningRate=1e-4 (repeatable)', collect, [])
     .option('--resume', 'continue the run in the output directory from its last checkpoint')
-    .action(async (options: { config: string; set: string[]; resume?: boolean }) => {
+    .option('--resume-from <checkpoint>', 'continue the run in the output directory from this checkpoint directory (e.g. RUN/checkpoints/step-000100)')
+    .action(async (options: { config: string; set: string[]; resume?: boolean; resumeFrom?: string }) => {
       const loaded = await loadConfig(options.config, { overrides: options.set });
-      const result = await train(loaded, { resume: options.resume ?? false });
+      const result = await train(loaded, { resume: options.resume ?? false, ...(options.resumeFrom !== undefined ? { resumeFrom: options.resumeFrom } : {}) });
       process.stdout.write(`${formatSummary(result)}\n`);
     });
 }
