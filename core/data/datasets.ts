@@ -2,7 +2,8 @@
  * Loading JSONL datasets into tokenized examples: preference pairs and SFT prompt/completions,
  * standard or conversational (rendered with the tokenizer's chat template), tokenized exactly as
  * TRL does (core/data/tokenize.ts). Files are read as a stream, one line at a time: only the
- * tokenized examples stay in memory. Bad records stop the load with `FILE:LINE: field ...`, or with
+ * tokenized examples stay, their ids packed in a TokenStore (spilled to a temporary file past
+ * `memoryTokens`). Bad records stop the load with `FILE:LINE: field ...`, or with
  * `skipInvalid` are skipped and counted.
  */
 import { UserError } from '../errors.ts';
@@ -21,6 +22,7 @@ import {
   type TextOrMessages,
 } from './records.ts';
 import { splitPromptCompletion, tokenizeConversation, tokenizeTexts, type DropReason, type PromptAndFullIds, type TokenizedSequence } from './tokenize.ts';
+import { TokenStore } from './token-store.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
 export interface LoadOptions {
@@ -34,6 +36,8 @@ export interface LoadOptions {
   chatTemplate?: string;
   /** Extra template variables for every record (a record's own `chat_template_kwargs` win), e.g. `{ enable_thinking: false }`. */
   chatTemplateKwargs?: TemplateContext;
+  /** Token ids kept in memory before the rest spill to a temporary file (default DEFAULT_MEMORY_TOKENS, 256 MiB). */
+  memoryTokens?: number;
 }
 
 /** The LoadOptions of a config's `data` section (core/config: data.maxLength, format, skipInvalid, chatTemplateKwargs). */
@@ -142,12 +146,12 @@ function recordIds(
   });
 }
 
-/** Splits and truncates one side; counts a prompt/completion token mismatch. */
-function sequenceOf(ids: PromptAndFullIds, options: LoadOptions, stats: LoadStats): { sequence: TokenizedSequence; truncated: boolean } | DropReason {
+/** Splits and truncates one side (kept in `store`); counts a prompt/completion token mismatch. */
+function sequenceOf(ids: PromptAndFullIds, options: LoadOptions, stats: LoadStats, store: TokenStore): { sequence: TokenizedSequence; truncated: boolean } | DropReason {
   const result = splitPromptCompletion(ids, options);
   if (!result.ok) return result.reason;
   if (result.mismatch) stats.promptMismatch += 1;
-  return { sequence: result.sequence, truncated: result.truncated };
+  return { sequence: store.sequence(result.sequence.ids, result.sequence.promptLength), truncated: result.truncated };
 }
 
 function countDrop(reason: DropReason, stats: LoadStats): void {
@@ -156,9 +160,11 @@ function countDrop(reason: DropReason, stats: LoadStats): void {
 }
 
 /** One preference record as a tokenized pair; undefined (counted) when either side is dropped. */
-export function tokenizePreferenceRecord(record: PreferenceRecord, tokenizer: Tokenizer, options: LoadOptions, stats: LoadStats): PreferenceExample | undefined {
-  const chosen = sequenceOf(recordIds(tokenizer, record, record.chosen, 'chosen', options), options, stats);
-  const rejected = sequenceOf(recordIds(tokenizer, record, record.rejected, 'rejected', options), options, stats);
+export function tokenizePreferenceRecord(record: PreferenceRecord, tokenizer: Tokenizer, options: LoadOptions, stats: LoadStats, store: TokenStore): PreferenceExample | undefined {
+  const chosenIds = recordIds(tokenizer, record, record.chosen, 'chosen', options);
+  const rejectedIds = recordIds(tokenizer, record, record.rejected, 'rejected', options);
+  const chosen = sequenceOf(chosenIds, options, stats, store);
+  const rejected = typeof chosen === 'string' ? chosen : sequenceOf(rejectedIds, options, stats, store);
   if (typeof chosen === 'string' || typeof rejected === 'string') {
     countDrop(typeof chosen === 'string' ? chosen : (rejected as DropReason), stats);
     return undefined;
@@ -168,8 +174,8 @@ export function tokenizePreferenceRecord(record: PreferenceRecord, tokenizer: To
 }
 
 /** One SFT record as a tokenized sequence; undefined (counted) when dropped. */
-export function tokenizeSftRecord(record: SftRecord, tokenizer: Tokenizer, options: LoadOptions, stats: LoadStats): SftExample | undefined {
-  const result = sequenceOf(recordIds(tokenizer, record, record.completion, 'completion', options), options, stats);
+export function tokenizeSftRecord(record: SftRecord, tokenizer: Tokenizer, options: LoadOptions, stats: LoadStats, store: TokenStore): SftExample | undefined {
+  const result = sequenceOf(recordIds(tokenizer, record, record.completion, 'completion', options), options, stats, store);
   if (typeof result === 'string') {
     countDrop(result, stats);
     return undefined;
@@ -195,26 +201,30 @@ export function tokenizePreferenceRecords(
   options: LoadOptions,
   stats: LoadStats = emptyStats('<records>'),
 ): Dataset<PreferenceExample> {
-  const examples = records.flatMap((record) => tokenizePreferenceRecord(record, tokenizer, options, stats) ?? []);
+  const store = new TokenStore(options.memoryTokens);
+  const examples = records.flatMap((record) => tokenizePreferenceRecord(record, tokenizer, options, stats, store) ?? []);
   stats.kept = examples.length;
   return { examples, stats };
 }
 
 /** Tokenizes SFT records held in memory. */
 export function tokenizeSftRecords(records: readonly SftRecord[], tokenizer: Tokenizer, options: LoadOptions, stats: LoadStats = emptyStats('<records>')): Dataset<SftExample> {
-  const examples = records.flatMap((record) => tokenizeSftRecord(record, tokenizer, options, stats) ?? []);
+  const store = new TokenStore(options.memoryTokens);
+  const examples = records.flatMap((record) => tokenizeSftRecord(record, tokenizer, options, stats, store) ?? []);
   stats.kept = examples.length;
   return { examples, stats };
 }
 
 /** Streams, validates and tokenizes a preference JSONL file. */
 export async function loadPreferenceDataset(file: string, tokenizer: Tokenizer, options: LoadOptions): Promise<Dataset<PreferenceExample>> {
-  return loadFile(file, (v, src) => parsePreferenceRecord(v, src, options.format), (r, stats) => tokenizePreferenceRecord(r, tokenizer, options, stats), options);
+  const store = new TokenStore(options.memoryTokens);
+  return loadFile(file, (v, src) => parsePreferenceRecord(v, src, options.format), (r, stats) => tokenizePreferenceRecord(r, tokenizer, options, stats, store), options);
 }
 
 /** Streams, validates and tokenizes an SFT (prompt/completion) JSONL file. */
 export async function loadSftDataset(file: string, tokenizer: Tokenizer, options: LoadOptions): Promise<Dataset<SftExample>> {
-  return loadFile(file, (v, src) => parseSftRecord(v, src, options.format), (r, stats) => tokenizeSftRecord(r, tokenizer, options, stats), options);
+  const store = new TokenStore(options.memoryTokens);
+  return loadFile(file, (v, src) => parseSftRecord(v, src, options.format), (r, stats) => tokenizeSftRecord(r, tokenizer, options, stats, store), options);
 }
 
 /** One line describing a load, e.g. for the trainer's log. */

@@ -13,10 +13,9 @@ import { generate } from '../../model/generate.ts';
 import type { Tokenizer } from '../../data/tokenizer.ts';
 import { describeBackend, selectBackend } from '../../runtime/backend.ts';
 
-/** BOS (when the tokenizer has one) + the prompt's tokens. */
+/** The prompt's tokens with the tokenizer's special tokens (its BOS, if it adds one), as training encodes standard prompts. */
 export function promptIds(tokenizer: Tokenizer, text: string): number[] {
-  const ids = tokenizer.encode(text);
-  return tokenizer.bosTokenId === undefined || ids[0] === tokenizer.bosTokenId ? ids : [tokenizer.bosTokenId, ...ids];
+  return tokenizer.encode(text, { addSpecialTokens: true });
 }
 
 async function readPrompts(file: string, tokenizer: Tokenizer, vocab: number): Promise<number[][]> {
