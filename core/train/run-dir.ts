@@ -6,7 +6,9 @@
  *   checkpoints/step-000010/    model directory (config.json, model.safetensors, tokenizer files),
  *                               or under LoRA an adapter directory (adapter_config.json,
  *                               adapter_model.safetensors), + optimizer.safetensors + trainer_state.json
- *   model/                      the final model directory
+ *   model/                      the final model directory (under LoRA: the PEFT adapter), with README.md
+ *   plots/                      loss, rewards, margins, accuracy, log-prob and drift curves (SVG)
+ *   reference-cache/            precomputed reference log-probs (train.precomputeReference)
  *
  * Every checkpoint is written under a temporary name and renamed into place, so a kill during a
  * write leaves the previous checkpoints intact and never a half-written one under a real name.

@@ -24,6 +24,7 @@ import { clipByGlobalNorm, computeGradients, GradientAccumulator, globalNorm } f
 import { AdamW } from './optimizer.ts';
 import { createProgress } from './progress.ts';
 import { modelCard } from './model-card.ts';
+import { plotRun } from './run-plots.ts';
 import { latestCheckpoint, MetricsLog, namedCheckpoint, prepareRunDir, restoreCheckpoint, rotateCheckpoints, saveCheckpoint } from './run-dir.ts';
 import { learningRateAt, warmupStepsFor } from './schedule.ts';
 import { describeStage, loadStage } from './stages.ts';
@@ -47,6 +48,8 @@ export interface TrainOptions {
   /** Where progress goes (default: stderr, a live bar on a terminal). */
   progressStream?: NodeJS.WriteStream;
   interactive?: boolean;
+  /** Draw the run's curves into RUN_DIR/plots/ at the end (default true; `prefopt plot` draws them later). */
+  plots?: boolean;
   /** Test hook: called after each optimizer step, e.g. to simulate a kill. */
   afterStep?: (step: number) => Promise<void> | void;
 }
@@ -211,6 +214,10 @@ export async function train(loaded: LoadedConfig, options: TrainOptions = {}): P
     });
     if (lora) await saveAdapterDir(modelDir, lora, { baseModel, tokenizer, readme });
     else await saveModelDir(modelDir, model, tokenizer, { dtype: saveDtype(config.model.saveDtype, start.dtype), generationConfig: start.generationConfig, readme });
+    if (options.plots ?? true) {
+      const plots = await plotRun(runDir);
+      progress.log(`plots: ${plots.length ? path.dirname(plots[0]!) : 'none'} (${plots.map((f) => path.basename(f, '.svg')).join(', ')})`);
+    }
     progress.stop();
     return { runDir, modelDir, steps: step, seconds: (Date.now() - startedAt) / 1000, train: lastTrain, eval: lastEval };
   } finally {

@@ -136,9 +136,10 @@ describe('run outputs', () => {
     for (const expected of [`base_model: ${base}`, 'loss dpo {"beta":0.5', 'train.jsonl', 'eval.jsonl', '3 optimizer steps', 'eval_loss', 'rewards/accuracies']) {
       assert.ok(card.includes(expected), `model card lacks '${expected}'`);
     }
+    assert.deepEqual((await readdir(path.join(result.runDir, 'plots'))).sort(), ['accuracy.svg', 'logps.svg', 'loss.svg', 'margins.svg', 'rewards.svg']);
     const f32 = await runOn(await tempDir(), base, { train: { maxSteps: 1 } });
     f32.config.model.saveDtype = 'float32';
-    const again = await train(f32, { progressStream: quiet });
+    const again = await train(f32, { progressStream: quiet, plots: false });
     assert.equal((await loadModelDir(again.modelDir).then(({ model, dtype }) => (model.dispose(), dtype))), 'F32');
   });
 

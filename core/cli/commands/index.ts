@@ -9,5 +9,6 @@ import { addConfigCommand } from './config.ts';
 import { addTrainCommand } from './train.ts';
 import { addEvalCommand } from './eval.ts';
 import { addMergeCommand } from './merge.ts';
+import { addPlotCommand } from './plot.ts';
 
-export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addLogprobsCommand, addGenerateCommand, addDocsCommand, addConfigCommand, addTrainCommand, addEvalCommand, addMergeCommand];
+export const COMMANDS: Array<(program: Command) => void> = [addLossesCommand, addLossCommand, addLogprobsCommand, addGenerateCommand, addDocsCommand, addConfigCommand, addTrainCommand, addEvalCommand, addPlotCommand, addMergeCommand];
