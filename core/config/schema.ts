@@ -83,6 +83,11 @@ export const DATA_SCHEMA: Schema = {
     format: { enum: ['auto', 'standard', 'conversational'], default: 'auto', description: "Record format: 'standard' (strings), 'conversational' (message lists, rendered with the chat template) or 'auto' (per record)." },
     maxLength: int(2, { default: 512, description: 'Longest sequence in tokens (prompt + completion + EOS); longer ones are cut keeping the start, pairs whose prompt fills it are dropped.' }),
     skipInvalid: { type: 'boolean', default: false, description: 'Skip and count invalid records instead of stopping at the first.' },
+    chatTemplate: {
+      type: 'string',
+      minLength: 1,
+      description: "Chat template for conversational records: the name of one of the tokenizer's templates (e.g. 'tool_use'), or Jinja text. Default: transformers' choice (chat_template.jinja, else tokenizer_config.json's; 'tool_use' for records with tools), else ChatML.",
+    },
     chatTemplateKwargs: {
       type: 'object',
       description: "Extra variables for the chat template (transformers' chat_template_kwargs), e.g. { enable_thinking: false }; a record's own chat_template_kwargs column wins.",

@@ -71,6 +71,8 @@ export interface DataSection {
   /** Longest sequence (prompt + completion + EOS) in tokens; longer ones are cut, keeping the start. */
   maxLength: number;
   skipInvalid: boolean;
+  /** A named chat template of the tokenizer, or Jinja text; transformers' choice when absent. */
+  chatTemplate?: string;
   /** Extra chat-template variables (transformers' chat_template_kwargs); a record's own column wins. */
   chatTemplateKwargs?: Record<string, unknown>;
   shuffle: boolean;

@@ -37,13 +37,20 @@ function compile(template: string): Template {
 }
 
 /**
- * The template to render with, as transformers chooses it: an explicit `template` first; else
- * among named templates `tool_use` when there are tools, then `default`; else the tokenizer's one
- * template; else DEFAULT_CHAT_TEMPLATE (ChatML).
+ * The template to render with, as transformers chooses it. `template` (data.chatTemplate) is the
+ * name of one of the tokenizer's named templates, or Jinja text. Otherwise, among named templates
+ * `tool_use` when there are tools, then `default`; else the tokenizer's one template; else
+ * DEFAULT_CHAT_TEMPLATE (ChatML).
  */
 export function selectChatTemplate(tokenizer: Pick<Tokenizer, 'chatTemplate' | 'chatTemplates'>, options: { template?: string; tools?: boolean } = {}): string {
-  if (options.template !== undefined) return options.template;
   const named = tokenizer.chatTemplates;
+  if (options.template !== undefined) {
+    const byName = named?.[options.template] ?? (options.template === 'default' ? tokenizer.chatTemplate : undefined);
+    if (byName !== undefined) return byName;
+    if (/\{[{%]/.test(options.template)) return options.template;
+    const names = named ? Object.keys(named).join(', ') : tokenizer.chatTemplate !== undefined ? 'default' : 'none';
+    throw new UserError(`data.chatTemplate '${options.template}' is neither one of the tokenizer's chat templates (${names}) nor Jinja text`);
+  }
   if (named) {
     if (options.tools && named.tool_use !== undefined) return named.tool_use;
     if (named.default !== undefined) return named.default;

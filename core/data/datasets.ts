@@ -32,7 +32,7 @@ export interface LoadOptions {
   format?: DataFormat;
   /** Skip (and count) invalid records instead of failing on the first. Default false. */
   skipInvalid?: boolean;
-  /** Chat template text for conversational records; default the tokenizer's (transformers' choice), else ChatML. */
+  /** Chat template for conversational records: a name among the tokenizer's templates, or Jinja text; default transformers' choice, else ChatML. */
   chatTemplate?: string;
   /** Extra template variables for every record (a record's own `chat_template_kwargs` win), e.g. `{ enable_thinking: false }`. */
   chatTemplateKwargs?: TemplateContext;
@@ -40,9 +40,10 @@ export interface LoadOptions {
   memoryTokens?: number;
 }
 
-/** The LoadOptions of a config's `data` section (core/config: data.maxLength, format, skipInvalid, chatTemplateKwargs). */
-export function loadOptionsFrom(data: { maxLength: number; format?: DataFormat; skipInvalid?: boolean; chatTemplateKwargs?: TemplateContext }): LoadOptions {
-  return { maxLength: data.maxLength, format: data.format, skipInvalid: data.skipInvalid, chatTemplateKwargs: data.chatTemplateKwargs };
+/** The LoadOptions of a config's `data` section (core/config: data.maxLength, format, skipInvalid, chatTemplate, chatTemplateKwargs). */
+export function loadOptionsFrom(data: { maxLength: number; format?: DataFormat; skipInvalid?: boolean; chatTemplate?: string; chatTemplateKwargs?: TemplateContext }): LoadOptions {
+  const { maxLength, format, skipInvalid, chatTemplate, chatTemplateKwargs } = data;
+  return { maxLength, format, skipInvalid, chatTemplate, chatTemplateKwargs };
 }
 
 /** What happened to the records of a file. */

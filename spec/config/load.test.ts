@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { configuredLoss, loadConfig } from '../../core/config/index.ts';
+import { loadOptionsFrom } from '../../core/data/datasets.ts';
 import { UserError } from '../../core/errors.ts';
 import { createLossRegistry } from '../../core/loss/index.ts';
 
@@ -131,4 +132,13 @@ test('configuredLoss: one loss with its params, or a mixture for a list', async 
   assert.equal(mixture.loss.name, 'mixture');
   assert.equal(mixture.loss.requiresReference, true);
   assert.match(mixture.loss.formula, /1\*dpo \+ 0\.5\*hinge/);
+});
+
+test('data.chatTemplate and data.chatTemplateKwargs reach the dataset loader options', async () => {
+  const file = await configFile(`${MINIMAL}  chatTemplate: tool_use\n  chatTemplateKwargs: { enable_thinking: false }\n`);
+  const { config } = await loadConfig(file, { registry });
+  const options = loadOptionsFrom(config.data);
+  assert.equal(options.chatTemplate, 'tool_use');
+  assert.deepEqual(options.chatTemplateKwargs, { enable_thinking: false });
+  await rejects(`${MINIMAL}  chatTemplateKwargs: 3\n`, /data\.chatTemplateKwargs/);
 });

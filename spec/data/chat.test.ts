@@ -110,7 +110,7 @@ test('tools or tool_calls the template never reads are errors naming file, line 
 test("named templates: 'tool_use' for records with tools, else 'default'; chat_template_kwargs from the config, a record's own win", async () => {
   const tokenizer = withTemplate([
     { name: 'default', template: '{{ mode }}{% for m in messages %}{{ m.content }}{% endfor %}' },
-    { name: 'tool_use', template: '{{ mode }}T{{ tools | length }}{% for m in messages %}{{ m.content }}{% endfor %}' },
+    { name: 'tool_use', template: '{{ mode }}T{{ (tools or []) | length }}{% for m in messages %}{{ m.content }}{% endfor %}' },
   ]);
   assert.equal(selectChatTemplate(tokenizer, { tools: true }), tokenizer.chatTemplates!.tool_use);
   assert.equal(selectChatTemplate(tokenizer, {}), tokenizer.chatTemplates!.default);
@@ -121,6 +121,12 @@ test("named templates: 'tool_use' for records with tools, else 'default'; chat_t
   const { examples } = await loadSftDataset(file, tokenizer, { maxLength: 64, chatTemplateKwargs: { mode: 'C' } });
   assert.deepEqual(examples.map((e) => text(e.sequence.ids)), ['Cqa', 'RT1qa']);
   assert.throws(() => selectChatTemplate({ chatTemplates: { a: 'x', b: 'y' } }), /several chat templates \(a, b\) and none named 'default'/);
+  // data.chatTemplate: a template name, or Jinja text; anything else is a clear error.
+  assert.equal(selectChatTemplate(tokenizer, { template: 'tool_use' }), tokenizer.chatTemplates!.tool_use);
+  assert.equal(selectChatTemplate(tokenizer, { template: '{{ messages }}' }), '{{ messages }}');
+  assert.throws(() => selectChatTemplate(tokenizer, { template: 'chatml' }), /data\.chatTemplate 'chatml' is neither one of the tokenizer's chat templates \(default, tool_use\) nor Jinja text/);
+  const forced = await loadSftDataset(file, tokenizer, { maxLength: 64, chatTemplate: 'tool_use', chatTemplateKwargs: { mode: 'C' } });
+  assert.deepEqual(forced.examples.map((e) => text(e.sequence.ids)), ['CT0qa', 'RT1qa']);
 });
 
 test('streamJsonl parses line by line: records before a bad line arrive before its error', async () => {
