@@ -127,6 +127,13 @@ async function readRecords<R>(file: string, parse: (value: unknown, src: RecordS
   return (await loadFile(file, parse, (record) => record, opts)).examples;
 }
 
+/** The special tokens a template sees under TRL, whose trainers set a missing pad_token to eos_token. */
+function templateSpecialTokens(tokenizer: Tokenizer): Readonly<Record<string, string>> | undefined {
+  const special = tokenizer.specialTokens;
+  if (!special || special.pad_token !== undefined || special.eos_token === undefined) return special;
+  return { ...special, pad_token: special.eos_token };
+}
+
 /** Token ids of a record's prompt alone and prompt + `answer`, as TRL computes them. */
 function recordIds(
   tokenizer: Tokenizer,
@@ -141,7 +148,7 @@ function recordIds(
   checkTemplateUses(template, { prompt, [field]: answer as Message[] }, record.tools, record.source);
   return tokenizeConversation(tokenizer, template, prompt, answer as Message[], {
     tools: record.tools ?? null,
-    specialTokens: tokenizer.specialTokens,
+    specialTokens: templateSpecialTokens(tokenizer),
     kwargs: { ...options.chatTemplateKwargs, ...record.chatTemplateKwargs },
     source: record.source,
   });

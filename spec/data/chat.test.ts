@@ -41,6 +41,15 @@ test("bos_token/eos_token reach the template (Llama-2 style <s>...</s>); no EOS 
   assert.equal(tokens(chosen.ids.slice(chosen.promptLength)), ' Yo <eos>');
 });
 
+test("a tokenizer without pad_token shows the template eos_token as pad_token, as TRL's trainers set it", async () => {
+  const { tokenizerJson, tokenizerConfig } = charTokenizerFiles();
+  const { pad_token: _pad, ...noPad } = tokenizerConfig;
+  const tokenizer = new HfTokenizer(tokenizerJson, { ...noPad, chat_template: '{% for m in messages %}{{ m.content }}{% endfor %}{{ pad_token }}' });
+  const file = await jsonl([{ prompt: [user('q')], completion: [assistant('a')] }]);
+  const { examples } = await loadSftDataset(file, tokenizer, { maxLength: 64 });
+  assert.equal(tokens(examples[0]!.sequence.ids), 'qa<eos>');
+});
+
 test('standard records: EOS text appended unless the completion ends with it; BOS from the tokenizer post-processor', async () => {
   const file = await jsonl([{ prompt: 'Q', chosen: 'a', rejected: 'b<eos>' }]);
   const { examples } = await loadPreferenceDataset(file, tok, { maxLength: 64 });
