@@ -30,3 +30,4 @@ export { callLoss, throwOnNaN, throwOnNaNOutput, PluginError } from './call.ts';
 export { policyGradients } from './gradients.ts';
 export { computeLoss, pairTensors, type LossEvaluation, type PairColumns } from './columns.ts';
 export { createMixture, type MixtureLoss, type MixtureTerm, type MixtureTermSpec } from './mixture.ts';
+export * as f64 from './math64.ts';

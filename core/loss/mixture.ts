@@ -14,7 +14,7 @@
  * monotonicity) and, when every term declares its value at rho = 0, the weighted sum of them.
  */
 import { tf } from './tf.ts';
-import type { LossParams, PairLogps, PairLossOutput, PreferenceLoss } from './contract.ts';
+import type { BatchReference, LossParams, PairLogps, PairLossOutput, PairValues, PreferenceLoss, ReferenceValues } from './contract.ts';
 import { callLoss } from './call.ts';
 import type { Invariant } from './invariants.ts';
 import { resolveParams } from './params.ts';
@@ -60,6 +60,32 @@ function mixtureInvariants(terms: MixtureTerm[]): Invariant[] {
   return kept;
 }
 
+/** One term's float64 reference on a batch (the pairs as that term sees them), numbers as { loss }. */
+function termReference(term: MixtureTerm, pairs: PairValues[]): ReferenceValues[] {
+  const seen = term.loss.requiresReference ? pairs : pairs.map(({ refChosen: _c, refRejected: _r, ...rest }) => rest);
+  const values = term.loss.batchReference ? term.loss.batchReference(seen, term.params) : seen.map((p) => term.loss.reference!(p, term.params));
+  return values.map((v) => (typeof v === 'number' ? { loss: v } : v));
+}
+
+/**
+ * The weighted sum of the terms' float64 references (rewards of the reward term; gradients where
+ * every term gives them), or undefined when a term declares none.
+ */
+function mixtureReference(terms: MixtureTerm[], rewardTerm: MixtureTerm): BatchReference<LossParams> | undefined {
+  if (!terms.every((t) => t.loss.reference || t.loss.batchReference)) return undefined;
+  return (pairs) => {
+    const parts = terms.map((t) => termReference(t, pairs));
+    const rewards = parts[terms.indexOf(rewardTerm)]!;
+    return pairs.map((_, i) => {
+      const sum = (field: 'loss' | 'gradChosen' | 'gradRejected') =>
+        parts.every((values) => values[i]![field] !== undefined) ? parts.reduce((s, values, k) => s + terms[k]!.weight * values[i]![field]!, 0) : undefined;
+      const value: ReferenceValues = { loss: sum('loss')!, chosenReward: rewards[i]!.chosenReward, rejectedReward: rewards[i]!.rejectedReward };
+      const [gradChosen, gradRejected] = [sum('gradChosen'), sum('gradRejected')];
+      return { ...value, ...(gradChosen === undefined ? {} : { gradChosen }), ...(gradRejected === undefined ? {} : { gradRejected }) };
+    });
+  };
+}
+
 function resolveTerms(registry: LossRegistry, specs: MixtureTermSpec[]): MixtureTerm[] {
   if (!Array.isArray(specs) || specs.length === 0) throw new UserError('a loss mixture needs at least one term { name, weight, ...params }');
   const seen = new Map<string, number>();
@@ -89,6 +115,7 @@ export function createMixture(registry: LossRegistry, specs: MixtureTermSpec[], 
   const terms = resolveTerms(registry, specs);
   const rewardTerm = terms.find((t) => t.loss.requiresReference) ?? terms[0]!;
   const formula = terms.map((t) => `${t.weight}*${t.loss.name}`).join(' + ');
+  const reference = mixtureReference(terms, rewardTerm);
   const evaluate = (inputs: PairLogps) => terms.map((t) => callLoss(t.loss, inputs, t.params));
   return {
     name: options.name ?? 'mixture',
@@ -98,8 +125,10 @@ export function createMixture(registry: LossRegistry, specs: MixtureTermSpec[], 
     paper: { title: 'Enhancing the Reasoning Ability of Multimodal Large Language Models via Mixed Preference Optimization', url: 'https://arxiv.org/abs/2411.10442' },
     paramsSchema: { type: 'object', properties: {} },
     requiresReference: terms.some((t) => t.loss.requiresReference),
+    usesLengths: terms.some((t) => t.loss.usesLengths === true),
     batchCoupled: terms.some((t) => t.loss.batchCoupled === true),
     invariants: mixtureInvariants(terms),
+    ...(reference ? { batchReference: reference } : {}),
     terms,
     compute(inputs): PairLossOutput {
       const outputs = evaluate(inputs);

@@ -1,4 +1,4 @@
-/** Float64 helpers and tolerance checks used by the property-test kit. */
+/** Tolerance checks used by the property-test kit. */
 
 /** Relative 1e-5 or absolute 1e-6: the float32-precision agreement the kit asks of losses. */
 export const FLOAT32_TOLERANCE = { relative: 1e-5, absolute: 1e-6 };
@@ -16,14 +16,4 @@ export function assertClose(actual: number, expected: number, message: string, t
   if (!isClose(actual, expected, tolerance)) {
     throw new Error(`${message}: got ${actual}, expected ${expected} (tolerance rel ${tolerance.relative}, abs ${tolerance.absolute})`);
   }
-}
-
-/** log(1 + e^x) in float64, stable for large |x|. */
-export function softplus64(x: number): number {
-  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
-}
-
-/** The float64 DPO loss -log sigma(beta*(rho_c - rho_r)), the yardstick of DPO-relative invariants. */
-export function dpoLoss64(rhoChosen: number, rhoRejected: number, beta: number): number {
-  return softplus64(-beta * (rhoChosen - rhoRejected));
 }

@@ -15,7 +15,7 @@
  * this *unpaired* loss (chosen and rejected sorted separately), not the paired `aot`, and TRL's
  * `aot` is our `aot` (batch-sorted margins).
  */
-import { tf, betaParam, betaRewards, conservativeLogistic, labelSmoothingParam, logRatios, sortAscending, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, betaParam, betaRewards, conservativeLogistic, labelSmoothingParam, logRatios, sortAscending, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface AotUnpairedParams {
   beta: number;
@@ -39,6 +39,7 @@ const aotUnpaired: PreferenceLoss<AotUnpairedParams> = {
     { kind: 'non-decreasing-in-rejected', when: (p) => !p.labelSmoothing },
     { kind: 'rewards-are-beta-rho' },
   ],
+  batchReference: (pairs, { beta, labelSmoothing }) => f64.sortedLogistic(pairs, beta, labelSmoothing, false),
   compute(inputs, { beta, labelSmoothing }) {
     const rho = logRatios(inputs);
     const z = tf.mul(tf.sub(sortAscending(rho.chosen), sortAscending(rho.rejected)), beta);

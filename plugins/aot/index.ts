@@ -16,7 +16,7 @@
  * (older TRL) and `aot_unpaired` are NOT this loss: they select `aot-unpaired`, which sorts the
  * chosen and rejected log-ratios separately.
  */
-import { tf, betaParam, betaRewards, conservativeLogistic, labelSmoothingParam, logRatios, sortAscending, requireReference, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, betaParam, betaRewards, conservativeLogistic, labelSmoothingParam, logRatios, sortAscending, requireReference, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface AotParams {
   beta: number;
@@ -39,6 +39,7 @@ const aot: PreferenceLoss<AotParams> = {
     { kind: 'non-decreasing-in-rejected', when: (p) => !p.labelSmoothing },
     { kind: 'rewards-are-beta-rho' },
   ],
+  batchReference: (pairs, { beta, labelSmoothing }) => f64.sortedLogistic(pairs, beta, labelSmoothing, true),
   compute(inputs, { beta, labelSmoothing }) {
     const { refChosen, refRejected } = requireReference(inputs);
     const policyMargins = sortAscending(tf.sub(inputs.policyChosen, inputs.policyRejected) as tf.Tensor1D);

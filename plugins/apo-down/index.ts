@@ -12,7 +12,7 @@
  * Addressing Underspecification in Alignment", arXiv:2408.06266 (Eq. 8). Matches TRL's
  * `loss_type="apo_down"`.
  */
-import { tf, betaMargin, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, betaMargin, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface ApoDownParams {
   beta: number;
@@ -35,6 +35,12 @@ const apoDown: PreferenceLoss<ApoDownParams> = {
     { kind: 'non-decreasing-in-rejected' },
     { kind: 'rewards-are-beta-rho' },
   ],
+  reference(pair, { beta }) {
+    const rho = f64.logRatios(pair);
+    const [c, z] = [beta * rho.chosen, beta * (rho.chosen - rho.rejected)];
+    const dz = f64.sigmoid(z) * f64.sigmoid(-z);
+    return { loss: f64.sigmoid(c) + 1 - f64.sigmoid(z), gradChosen: beta * (f64.sigmoid(c) * f64.sigmoid(-c) - dz), gradRejected: beta * dz, ...f64.betaRewards(rho, beta) };
+  },
   compute(inputs, { beta }) {
     const rho = logRatios(inputs);
     const rewards = betaRewards(rho, beta);

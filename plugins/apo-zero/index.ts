@@ -11,7 +11,7 @@
  * Addressing Underspecification in Alignment", arXiv:2408.06266 (Eq. 7). Matches TRL's
  * `loss_type="apo_zero"`.
  */
-import { tf, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface ApoZeroParams {
   beta: number;
@@ -35,6 +35,16 @@ const apoZero: PreferenceLoss<ApoZeroParams> = {
     { kind: 'non-decreasing-in-rejected' },
     { kind: 'rewards-are-beta-rho' },
   ],
+  reference(pair, { beta }) {
+    const rho = f64.logRatios(pair);
+    const [c, r] = [beta * rho.chosen, beta * rho.rejected];
+    return {
+      loss: f64.sigmoid(-c) + f64.sigmoid(r),
+      gradChosen: -beta * f64.sigmoid(c) * f64.sigmoid(-c),
+      gradRejected: beta * f64.sigmoid(r) * f64.sigmoid(-r),
+      ...f64.betaRewards(rho, beta),
+    };
+  },
   compute(inputs, { beta }) {
     const rho = logRatios(inputs);
     const rewards = betaRewards(rho, beta);

@@ -11,7 +11,7 @@
  * Paper: Jung et al., "Binary Classifier Optimization for Large Language Model Alignment",
  * arXiv:2404.04656. Matches TRL's current `loss_type="bco_pair"`.
  */
-import { tf, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface BcoPairParams {
   beta: number;
@@ -32,6 +32,11 @@ const bcoPair: PreferenceLoss<BcoPairParams> = {
     { kind: 'non-decreasing-in-rejected' },
     { kind: 'rewards-are-beta-rho' },
   ],
+  reference(pair, { beta }) {
+    const rho = f64.logRatios(pair);
+    const [c, r] = [beta * rho.chosen, beta * rho.rejected];
+    return { loss: f64.softplus(-c) + f64.softplus(r), gradChosen: -beta * f64.sigmoid(-c), gradRejected: beta * f64.sigmoid(r), ...f64.betaRewards(rho, beta) };
+  },
   compute(inputs, { beta }) {
     const rho = logRatios(inputs);
     const rewards = betaRewards(rho, beta);

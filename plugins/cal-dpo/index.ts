@@ -15,7 +15,7 @@
  * Paper: Xiao et al., "Cal-DPO: Calibrated Direct Preference Optimization for Language Model
  * Alignment", NeurIPS 2024, arXiv:2412.14516.
  */
-import { tf, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface CalDpoParams {
   beta: number;
@@ -34,6 +34,18 @@ const calDpo: PreferenceLoss<CalDpoParams> = {
     { kind: 'value-at-zero-rho', value: (p) => Math.LN2 + 1 / (4 * (p.beta as number) ** 2) },
     { kind: 'rewards-are-beta-rho' },
   ],
+  reference(pair, { beta }) {
+    const rho = f64.logRatios(pair);
+    const t = 1 / (2 * beta);
+    const margin = rho.chosen - rho.rejected;
+    const s = f64.sigmoid(-margin);
+    return {
+      loss: f64.softplus(-margin) + 0.5 * ((rho.chosen - t) ** 2 + (rho.rejected + t) ** 2),
+      gradChosen: -s + (rho.chosen - t),
+      gradRejected: s + (rho.rejected + t),
+      ...f64.betaRewards(rho, beta),
+    };
+  },
   compute(inputs, { beta }) {
     const rho = logRatios(inputs);
     const target = 1 / (2 * beta);

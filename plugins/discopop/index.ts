@@ -13,7 +13,7 @@
  * Language Models", arXiv:2406.08414 (Eq. 5). Matches TRL's `loss_type="discopop"` (tau =
  * `discopop_tau`, default 0.05).
  */
-import { tf, betaMargin, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, betaMargin, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface DiscopopParams {
   beta: number;
@@ -39,6 +39,15 @@ const discopop: PreferenceLoss<DiscopopParams> = {
     { kind: 'value-at-zero-rho', value: () => (Math.LN2 + 1) / 2 },
     { kind: 'rewards-are-beta-rho' },
   ],
+  reference(pair, { beta, tau }) {
+    const rho = f64.logRatios(pair);
+    const z = beta * (rho.chosen - rho.rejected);
+    const s = z / tau;
+    const mixLogistic = f64.sigmoid(-s); // 1 - sigma(z / tau)
+    const expTerm = Math.exp(-z - f64.softplus(-s)); // e^-z * sigma(z / tau)
+    const slope = (-f64.sigmoid(s) * mixLogistic * f64.softplus(-z)) / tau - mixLogistic * f64.sigmoid(-z) + expTerm * (-1 + mixLogistic / tau);
+    return { loss: mixLogistic * f64.softplus(-z) + expTerm, gradChosen: beta * slope, gradRejected: -beta * slope, ...f64.betaRewards(rho, beta) };
+  },
   compute(inputs, { beta, tau }) {
     const rho = logRatios(inputs);
     const z = betaMargin(rho, beta);

@@ -10,7 +10,7 @@
  * Reward Model", arXiv:2305.18290. cDPO: Mitchell, "A note on DPO with noisy preferences" (2023).
  * Matches TRL's `loss_type="sigmoid"`.
  */
-import { betaMargin, betaParam, betaRewards, conservativeLogistic, labelSmoothingParam, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { f64, betaMargin, betaParam, betaRewards, conservativeLogistic, labelSmoothingParam, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface DpoParams {
   beta: number;
@@ -39,6 +39,11 @@ const dpo: PreferenceLoss<DpoParams> = {
     { kind: 'non-decreasing-in-rejected', when: (p) => !p.labelSmoothing },
     { kind: 'rewards-are-beta-rho' },
   ],
+  reference(pair, { beta, labelSmoothing }) {
+    const rho = f64.logRatios(pair);
+    const { value, slope } = f64.smoothedLogistic(beta * (rho.chosen - rho.rejected), labelSmoothing);
+    return { loss: value, gradChosen: beta * slope, gradRejected: -beta * slope, ...f64.betaRewards(rho, beta) };
+  },
   compute(inputs, { beta, labelSmoothing }) {
     const rho = logRatios(inputs);
     const z = betaMargin(rho, beta);

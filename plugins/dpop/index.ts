@@ -12,7 +12,7 @@
  * Paper: Pal et al., "Smaug: Fixing Failure Modes of Preference Optimisation with DPO-Positive",
  * arXiv:2402.13228.
  */
-import { tf, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface DpopParams {
   beta: number;
@@ -42,6 +42,13 @@ const dpop: PreferenceLoss<DpopParams> = {
     { kind: 'never-below-dpo' },
     { kind: 'rewards-are-beta-rho' },
   ],
+  reference(pair, { beta, lambda }) {
+    const rho = f64.logRatios(pair);
+    const below = rho.chosen < 0;
+    const z = beta * (rho.chosen - rho.rejected - lambda * (below ? -rho.chosen : 0));
+    const s = f64.sigmoid(-z);
+    return { loss: f64.softplus(-z), gradChosen: -beta * (1 + (below ? lambda : 0)) * s, gradRejected: beta * s, ...f64.betaRewards(rho, beta) };
+  },
   compute(inputs, { beta, lambda }) {
     const rho = logRatios(inputs);
     const penalty = tf.mul(tf.relu(tf.neg(rho.chosen)), lambda); // relu: gradient 0 at rho_c = 0

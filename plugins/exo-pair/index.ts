@@ -12,7 +12,7 @@
  * arXiv:2402.00856 (Eq. 16, K = 2). Matches TRL's `loss_type="exo_pair"` (eps = `label_smoothing`,
  * TRL recommends 1e-3).
  */
-import { tf, betaMargin, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, betaMargin, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface ExoPairParams {
   beta: number;
@@ -51,6 +51,15 @@ const exoPair: PreferenceLoss<ExoPairParams> = {
     },
     { kind: 'rewards-are-beta-rho' },
   ],
+  reference(pair, { beta, labelSmoothing: e }) {
+    const rho = f64.logRatios(pair);
+    const z = beta * (rho.chosen - rho.rejected);
+    const q = f64.sigmoid(z);
+    const loss = q * (f64.logSigmoid(z) - Math.log1p(-e)) + f64.sigmoid(-z) * (f64.logSigmoid(-z) - Math.log(e));
+    // d/dz = q (1 - q) (z - log((1 - e) / e)): KL(q || [1-e, e]) is minimal where q = 1 - e.
+    const slope = q * f64.sigmoid(-z) * (z - Math.log((1 - e) / e));
+    return { loss, gradChosen: beta * slope, gradRejected: -beta * slope, ...f64.betaRewards(rho, beta) };
+  },
   compute(inputs, { beta, labelSmoothing: eps }) {
     const rho = logRatios(inputs);
     const z = betaMargin(rho, beta);

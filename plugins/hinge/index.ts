@@ -8,7 +8,7 @@
  * Paper: Zhao et al., "SLiC-HF: Sequence Likelihood Calibration with Human Feedback",
  * arXiv:2305.10425. Matches TRL's `loss_type="hinge"`.
  */
-import { tf, betaMargin, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, betaMargin, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface HingeParams {
   beta: number;
@@ -30,6 +30,12 @@ const hinge: PreferenceLoss<HingeParams> = {
     { kind: 'zero-beyond-margin', margin: (p) => 1 / (p.beta as number) },
     { kind: 'rewards-are-beta-rho' },
   ],
+  reference(pair, { beta }) {
+    const rho = f64.logRatios(pair);
+    const m = 1 - beta * (rho.chosen - rho.rejected);
+    const active = m > 0;
+    return { loss: active ? m : 0, gradChosen: active ? -beta : 0, gradRejected: active ? beta : 0, ...f64.betaRewards(rho, beta) };
+  },
   compute(inputs, { beta }) {
     const rho = logRatios(inputs);
     const losses = tf.relu(tf.sub(1, betaMargin(rho, beta))) as tf.Tensor1D;

@@ -9,7 +9,7 @@
  * Paper: Azar et al., "A General Theoretical Paradigm to Understand Learning from Human
  * Preferences", arXiv:2310.12036. Matches TRL's `loss_type="ipo"`.
  */
-import { tf, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface IpoParams {
   beta: number;
@@ -40,7 +40,14 @@ const ipo: PreferenceLoss<IpoParams> = {
     { kind: 'value-at-zero-rho', value: (p) => (1 / (2 * (p.beta as number))) ** 2 },
     { kind: 'minimal-at-margin', at: (p) => 1 / (2 * (p.beta as number)) },
     { kind: 'rewards-are-beta-rho' },
+    { kind: 'per-token-normalized', when: (p) => p.lengthNormalize },
   ],
+  reference(pair, { beta, lengthNormalize }) {
+    const rho = f64.logRatios(pair);
+    const [lc, lr] = lengthNormalize ? [pair.chosenLength, pair.rejectedLength] : [1, 1];
+    const d = rho.chosen / lc - rho.rejected / lr - 1 / (2 * beta);
+    return { loss: d * d, gradChosen: (2 * d) / lc, gradRejected: (-2 * d) / lr, ...f64.betaRewards(rho, beta) };
+  },
   compute(inputs, { beta, lengthNormalize }) {
     const rho = logRatios(inputs);
     const h = lengthNormalize

@@ -10,7 +10,7 @@
  *
  * Paper: Xie et al., "Minor DPO reject penalty to increase training robustness", arXiv:2408.09834.
  */
-import { tf, betaParam, betaRewards, clampMinZero, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, betaParam, betaRewards, clampMinZero, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface MinorDpoParams {
   beta: number;
@@ -34,6 +34,13 @@ const minorDpo: PreferenceLoss<MinorDpoParams> = {
     { kind: 'never-below-dpo' },
     { kind: 'rewards-are-beta-rho' },
   ],
+  reference(pair, { beta }) {
+    const rho = f64.logRatios(pair);
+    const active = rho.rejected >= 0;
+    const z = beta * (rho.chosen - (active ? rho.rejected : 0));
+    const s = f64.sigmoid(-z);
+    return { loss: f64.softplus(-z), gradChosen: -beta * s, gradRejected: active ? beta * s : 0, ...f64.betaRewards(rho, beta) };
+  },
   compute(inputs, { beta }) {
     const rho = logRatios(inputs);
     const z = tf.mul(tf.sub(rho.chosen, clampMinZero(rho.rejected)), beta);

@@ -8,7 +8,7 @@
  * Paper: Chen et al., "Noise Contrastive Alignment of Language Models with Explicit Rewards",
  * arXiv:2402.05369. Matches TRL's `loss_type="nca_pair"`.
  */
-import { tf, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface NcaPairParams {
   beta: number;
@@ -28,6 +28,16 @@ const ncaPair: PreferenceLoss<NcaPairParams> = {
     { kind: 'non-decreasing-in-rejected' },
     { kind: 'rewards-are-beta-rho' },
   ],
+  reference(pair, { beta }) {
+    const rho = f64.logRatios(pair);
+    const [c, r] = [beta * rho.chosen, beta * rho.rejected];
+    return {
+      loss: f64.softplus(-c) + 0.5 * f64.softplus(c) + 0.5 * f64.softplus(r),
+      gradChosen: beta * (-f64.sigmoid(-c) + 0.5 * f64.sigmoid(c)),
+      gradRejected: 0.5 * beta * f64.sigmoid(r),
+      ...f64.betaRewards(rho, beta),
+    };
+  },
   compute(inputs, { beta }) {
     const rho = logRatios(inputs);
     const rewards = betaRewards(rho, beta);

@@ -10,7 +10,7 @@
  * Paper: Chowdhury et al., "Provably Robust DPO: Aligning Language Models with Noisy Feedback",
  * arXiv:2403.00409. Matches TRL's `loss_type="robust"` (eps = `label_smoothing`).
  */
-import { tf, betaMargin, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, betaMargin, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface RobustParams {
   beta: number;
@@ -44,6 +44,13 @@ const robust: PreferenceLoss<RobustParams> = {
     { kind: 'non-decreasing-in-rejected' },
     { kind: 'rewards-are-beta-rho' },
   ],
+  reference(pair, { beta, labelSmoothing: e }) {
+    const rho = f64.logRatios(pair);
+    const z = beta * (rho.chosen - rho.rejected);
+    const slope = (-(1 - e) * f64.sigmoid(-z) - e * f64.sigmoid(z)) / (1 - 2 * e);
+    const loss = ((1 - e) * f64.softplus(-z) - e * f64.softplus(z)) / (1 - 2 * e);
+    return { loss, gradChosen: beta * slope, gradRejected: -beta * slope, ...f64.betaRewards(rho, beta) };
+  },
   compute(inputs, { beta, labelSmoothing: eps }) {
     const rho = logRatios(inputs);
     const z = betaMargin(rho, beta);

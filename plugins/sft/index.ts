@@ -14,7 +14,7 @@
  * Paper: Pang et al., "Iterative Reasoning Preference Optimization", arXiv:2404.19733 (the NLL
  * term of RPO). Matches TRL's `loss_type="sft"` up to the token weighting above.
  */
-import { tf, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, type PreferenceLoss } from '../../core/loss/index.ts';
 
 const sft: PreferenceLoss = {
   name: 'sft',
@@ -25,7 +25,8 @@ const sft: PreferenceLoss = {
   paramsSchema: { type: 'object', properties: {} },
   requiresReference: false,
   usesLengths: true,
-  invariants: [{ kind: 'non-increasing-in-chosen' }, { kind: 'non-decreasing-in-rejected' }],
+  invariants: [{ kind: 'non-increasing-in-chosen' }, { kind: 'non-decreasing-in-rejected' }, { kind: 'per-token-normalized' }],
+  reference: (pair) => ({ loss: -pair.policyChosen / pair.chosenLength, gradChosen: -1 / pair.chosenLength, gradRejected: 0, chosenReward: 0, rejectedReward: 0 }),
   compute(inputs) {
     const losses = tf.neg(tf.div(inputs.policyChosen, inputs.chosenLength)) as tf.Tensor1D;
     return { losses, chosenRewards: tf.zerosLike(losses), rejectedRewards: tf.zerosLike(losses) };

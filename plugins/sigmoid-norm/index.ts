@@ -11,7 +11,7 @@
  * Reference-Free Reward", arXiv:2405.14734, applied to DPO's log-ratios (the "LN-DPO" baseline
  * there). Matches TRL's `loss_type="sigmoid_norm"`.
  */
-import { tf, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, betaParam, betaRewards, logRatios, logSigmoid, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface SigmoidNormParams {
   beta: number;
@@ -32,7 +32,14 @@ const sigmoidNorm: PreferenceLoss<SigmoidNormParams> = {
     { kind: 'non-increasing-in-chosen' },
     { kind: 'non-decreasing-in-rejected' },
     { kind: 'rewards-are-beta-rho' },
+    { kind: 'per-token-normalized' },
   ],
+  reference(pair, { beta }) {
+    const rho = f64.logRatios(pair);
+    const z = beta * (rho.chosen / pair.chosenLength - rho.rejected / pair.rejectedLength);
+    const s = f64.sigmoid(-z);
+    return { loss: f64.softplus(-z), gradChosen: (-beta * s) / pair.chosenLength, gradRejected: (beta * s) / pair.rejectedLength, ...f64.betaRewards(rho, beta) };
+  },
   compute(inputs, { beta }) {
     const rho = logRatios(inputs);
     const h = tf.sub(tf.div(rho.chosen, inputs.chosenLength), tf.div(rho.rejected, inputs.rejectedLength));

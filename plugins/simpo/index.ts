@@ -16,7 +16,7 @@
  * Paper: Meng et al., "SimPO: Simple Preference Optimization with a Reference-Free Reward",
  * arXiv:2405.14734. Matches TRL's CPOTrainer `loss_type="simpo"` (with `cpo_alpha=0`).
  */
-import { tf, conservativeLogistic, labelSmoothingParam, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, conservativeLogistic, labelSmoothingParam, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface SimpoParams {
   beta: number;
@@ -41,7 +41,16 @@ const simpo: PreferenceLoss<SimpoParams> = {
   requiresReference: false,
   usesLengths: true,
   // With label smoothing the loss is minimal at a finite margin, so it is monotone only without.
-  invariants: [{ kind: 'non-increasing-in-chosen', when: (p) => !p.labelSmoothing }, { kind: 'non-decreasing-in-rejected', when: (p) => !p.labelSmoothing }],
+  invariants: [
+    { kind: 'non-increasing-in-chosen', when: (p) => !p.labelSmoothing },
+    { kind: 'non-decreasing-in-rejected', when: (p) => !p.labelSmoothing },
+    { kind: 'per-token-normalized' },
+  ],
+  reference(pair, { beta, gamma, labelSmoothing }) {
+    const [ac, ar] = [pair.policyChosen / pair.chosenLength, pair.policyRejected / pair.rejectedLength];
+    const { value, slope } = f64.smoothedLogistic(beta * (ac - ar) - gamma, labelSmoothing);
+    return { loss: value, gradChosen: (beta * slope) / pair.chosenLength, gradRejected: (-beta * slope) / pair.rejectedLength, chosenReward: beta * ac, rejectedReward: beta * ar };
+  },
   compute(inputs, { beta, gamma, labelSmoothing: eps }) {
     const chosenMean = tf.div(inputs.policyChosen, inputs.chosenLength);
     const rejectedMean = tf.div(inputs.policyRejected, inputs.rejectedLength);

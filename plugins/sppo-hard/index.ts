@@ -10,7 +10,7 @@
  * Paper: Wu et al., "Self-Play Preference Optimization for Language Model Alignment",
  * arXiv:2405.00675 (Eq. 4.7). Matches TRL's `loss_type="sppo_hard"`.
  */
-import { tf, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
+import { tf, f64, betaParam, betaRewards, logRatios, type PreferenceLoss } from '../../core/loss/index.ts';
 
 export interface SppoHardParams {
   beta: number;
@@ -29,6 +29,11 @@ const sppoHard: PreferenceLoss<SppoHardParams> = {
     { kind: 'value-at-zero-rho', value: (p) => 0.5 / (p.beta as number) ** 2 },
     { kind: 'rewards-are-beta-rho' },
   ],
+  reference(pair, { beta }) {
+    const rho = f64.logRatios(pair);
+    const t = 1 / (2 * beta);
+    return { loss: (rho.chosen - t) ** 2 + (rho.rejected + t) ** 2, gradChosen: 2 * (rho.chosen - t), gradRejected: 2 * (rho.rejected + t), ...f64.betaRewards(rho, beta) };
+  },
   compute(inputs, { beta }) {
     const rho = logRatios(inputs);
     const target = 0.5 / beta;

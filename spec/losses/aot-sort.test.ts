@@ -12,7 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { computeLoss, createLossRegistry, resolveParams } from '../../core/loss/index.ts';
 import { selectBackend } from '../../core/runtime/backend.ts';
 import { sortAscending } from '../../core/loss/index.ts';
-import { stableArgsort } from '../reference/math64.ts';
+import { f64 } from '../../core/loss/index.ts';
 
 const registry = await createLossRegistry();
 
@@ -36,7 +36,7 @@ function sortAndGradient(values: number[]): { sorted: Float32Array; grad: Float3
 }
 
 function assertStableSort(values: number[]): void {
-  const order = stableArgsort(values);
+  const order = f64.stableArgsort(values);
   const { sorted, grad } = sortAndGradient(values);
   order.forEach((index, k) => {
     assert.equal(sorted[k], values[index], `sorted[${k}]`);

@@ -14,7 +14,7 @@ import { createLossRegistry } from '../../core/loss/index.ts';
 import { PACKAGE_ROOT } from '../../core/paths.ts';
 import { extremePair, randomPair } from '../reference/arbitraries.ts';
 import { assertMatchesReference, reference } from '../reference/compare.ts';
-import type { PairInput } from '../reference/formulas.ts';
+import type { PairInput } from '../reference/compare.ts';
 
 const run = promisify(execFile);
 const BIN = path.join(PACKAGE_ROOT, 'bin', 'prefopt.js');

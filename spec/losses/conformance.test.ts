@@ -1,4 +1,11 @@
-/** Every built-in loss of registry.json passes the property-test kit under its default params. */
+/**
+ * Every built-in loss of registry.json passes the property-test kit on wasm and cpu, under its
+ * default params and the param sets that switch its formula. numRuns is modest (the kit's
+ * default is 100) to keep the suite's time in bounds; spec/testing shows the kit still catches
+ * broken losses at this depth.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { createLossRegistry, type LossParams } from '../../core/loss/index.ts';
 import { testLoss } from '../../core/testing/index.ts';
 
@@ -26,6 +33,11 @@ const EXTRA_PARAMS: Record<string, LossParams[]> = {
   'cal-dpo': [{ beta: 0.01 }],
 };
 
+test('every EXTRA_PARAMS key names a registered loss, so a typo cannot drop its cases', () => {
+  const names = new Set(registry.list().map((loss) => loss.name));
+  for (const key of Object.keys(EXTRA_PARAMS)) assert.ok(names.has(key), `EXTRA_PARAMS names '${key}', which is not a registered loss`);
+});
+
 for (const loss of registry.list()) {
-  testLoss(loss, { params: [{}, ...(EXTRA_PARAMS[loss.name] ?? [])] });
+  testLoss(loss, { params: [{}, ...(EXTRA_PARAMS[loss.name] ?? [])], numRuns: 25 });
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { computeLoss, contractProblems, createLossRegistry, readManifest, resolveParams } from '../../core/loss/index.ts';
 import dpo from '../../plugins/dpo/index.ts';
-import { logSigmoid } from '../reference/math64.ts';
+import { f64 } from '../../core/loss/index.ts';
 
 /** Every `loss_type` of TRL's DPOTrainer (current names, plus `aot_pair` from older TRL) -> our loss. */
 const TRL_LOSS_TYPES: Record<string, string> = {
@@ -72,7 +72,7 @@ test("TRL's aot and aot_pair/aot_unpaired compute TRL's paired and unpaired form
   const eps = 0.1;
   const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
   const diff = (a: number[], b: number[]) => a.map((x, i) => x - b[i]!);
-  const trlLoss = (delta: number[]) => delta.map((d) => -logSigmoid(beta * d) * (1 - eps) - logSigmoid(-beta * d) * eps);
+  const trlLoss = (delta: number[]) => delta.map((d) => -f64.logSigmoid(beta * d) * (1 - eps) - f64.logSigmoid(-beta * d) * eps);
   // TRL `aot`: sort(chosen - rejected) - sort(ref_chosen - ref_rejected).
   const paired = trlLoss(diff(sorted(diff(pairs.policyChosen, pairs.policyRejected)), sorted(diff(pairs.refChosen, pairs.refRejected))));
   // TRL `aot_pair` / `aot_unpaired`: sort(chosen - ref_chosen) - sort(rejected - ref_rejected).

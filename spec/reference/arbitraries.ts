@@ -5,7 +5,7 @@
  * then comes from how the loss is formulated, not from rounding its inputs.
  */
 import fc from 'fast-check';
-import type { PairInput } from './formulas.ts';
+import type { PairInput } from './compare.ts';
 
 /** A value k / grid in [min, max]. */
 const onGrid = (min: number, max: number, grid: number) =>

@@ -1,5 +1,5 @@
 /** The shape of shared/fixtures/pairwise-losses.json and conversions to the reference types. */
-import type { PairInput } from './formulas.ts';
+import type { PairInput } from './compare.ts';
 
 export interface FixtureInput {
   policy_chosen_logps: number;
