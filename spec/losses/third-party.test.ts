@@ -28,7 +28,9 @@ before(async () => {
   mkdirSync(project);
   writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true }));
   // Offline: a local path needs no registry; peers (tfjs, prefopt) are the user's own installs.
-  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--legacy-peer-deps', '--ignore-scripts', EXAMPLE], { cwd: project });
+  // --install-links copies the package, so that it resolves `prefopt` from the user's project.
+  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--legacy-peer-deps', '--ignore-scripts', '--install-links', EXAMPLE], { cwd: project });
+  symlinkSync(PACKAGE_ROOT, path.join(project, 'node_modules', 'prefopt'), 'dir'); // prefopt installed beside it
 });
 
 const prefopt = (args: string[]) => run(process.execPath, [BIN, ...args], { cwd: project, env: { ...process.env, PREFOPT_BACKEND: 'cpu' } });

@@ -11,11 +11,12 @@
  * Paper: Tang et al., "Generalized Preference Optimization: A Unified Approach to Offline
  * Alignment", arXiv:2402.05749.
  *
- * The module default-exports one PreferenceLoss (a plain object: metadata + compute). Install
+ * The module default-exports one PreferenceLoss (a plain object: metadata, a float64 reference
+ * formula, compute). It takes `tf` from prefopt, never its own @tensorflow/tfjs. Install
  * the package next to prefopt and select it with `--plugin prefopt-loss-tanh --loss tanh`, or
  * `plugins: ["prefopt-loss-tanh"]` and `loss: tanh` in a config.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from 'prefopt';
 
 /** @type {import('prefopt').PreferenceLoss<{ beta: number }>} */
 const tanhLoss = {
@@ -38,6 +39,12 @@ const tanhLoss = {
     { kind: 'non-decreasing-in-rejected' },
     { kind: 'rewards-are-beta-rho' },
   ],
+  // The float64 formula the kit compares compute() with (gradients: float64 differences of it).
+  reference(pair, { beta }) {
+    const rhoChosen = pair.policyChosen - pair.refChosen;
+    const rhoRejected = pair.policyRejected - pair.refRejected;
+    return { loss: 1 - Math.tanh(beta * (rhoChosen - rhoRejected)), chosenReward: beta * rhoChosen, rejectedReward: beta * rhoRejected };
+  },
   compute(inputs, { beta }) {
     if (!inputs.refChosen || !inputs.refRejected) throw new Error('tanh needs reference log-probs');
     const rhoChosen = tf.sub(inputs.policyChosen, inputs.refChosen);
