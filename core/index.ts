@@ -8,6 +8,7 @@
  */
 export * from './loss/index.ts';
 export { UserError, lineError } from './errors.ts';
+export { parseNumber, type NumberRange } from './cli/options.ts';
 export { selectBackend, describeBackend, BACKEND_NAMES, type BackendName } from './runtime/backend.ts';
 
 // Config: run configs (YAML/JSON, validated by ajv against the config schema).

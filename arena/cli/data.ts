@@ -9,11 +9,10 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 
-/** A non-negative integer option's value, or a UserError naming the option. */
+/** A non-negative integer option's value (seeds: at most 2^32 - 1), or a UserError naming the option (prefopt's one number parser). */
 async function intOption(name: string, value: string): Promise<number> {
-  const { UserError } = await import('../../core/index.ts');
-  if (!/^\d+$/.test(value.trim())) throw new UserError(`--${name} expects a non-negative integer (got '${value}')`);
-  return Number(value);
+  const { parseNumber } = await import('../../core/index.ts');
+  return parseNumber(`--${name}`, value, 'integer', { min: 0, ...(name === 'seed' ? { max: 2 ** 32 - 1 } : {}) });
 }
 
 interface ArithCliOptions { out: string; seed: string; train: string; eval: string; test: string; style: string }

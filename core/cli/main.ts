@@ -1,38 +1,55 @@
 /**
- * The prefopt command line. Each command lives in its own module under core/cli/commands and
- * registers itself on the commander program. A UserError prints one line and exits 1; anything
- * else is a bug and keeps its stack trace.
+ * The `prefopt` process: runs the program of program.ts and exits when the command is done, even
+ * if a plugin left a timer running. bin/prefopt.js calls `runProcess` with the arena's commands;
+ * run as a script (`tsx core/cli/main.ts ...`) it has the library's commands only.
+ *
+ * Errors: a UserError prints one line and exits 1; an error of the system (a file that cannot be
+ * written, a full disk) prints its one-line message and exits 1; anything else is a bug: one line
+ * and exit 2 (core/cli/errors.ts). `--debug` or PREFOPT_DEBUG=1 prints the stack traces, with
+ * their causes (a plugin's own). A reader of stdout that goes away (`prefopt loss ... | head -1`)
+ * ends the process quietly with status 0.
  */
 import { pathToFileURL } from 'node:url';
-import { Command, CommanderError } from 'commander';
-import { UserError } from '../errors.ts';
-import { COMMANDS } from './commands/index.ts';
+import { describeError } from './errors.ts';
+import { debugRequested, main, type CommandAdder } from './program.ts';
 
-/** Adds commands to the program; an application (bin/prefopt.js) passes its own after the library's. */
-export type CommandAdder = (program: Command) => void;
+export { main, buildProgram, type CommandAdder } from './program.ts';
 
-export function buildProgram(extraCommands: readonly CommandAdder[] = []): Command {
-  const program = new Command('prefopt')
-    .description('Preference optimization of language models: DPO, MinorDPO, IPO, hinge and plugin losses')
-    .showHelpAfterError()
-    .exitOverride();
-  for (const add of [...COMMANDS, ...extraCommands]) add(program);
-  return program;
+/** Waits until what was written to a stream has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => (stream.writableLength === 0 || stream.destroyed ? resolve() : stream.write('', () => resolve())));
 }
 
-export async function main(argv: string[], extraCommands: readonly CommandAdder[] = []): Promise<number> {
-  try {
-    await buildProgram(extraCommands).parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
-    if (error instanceof UserError) {
-      process.stderr.write(`prefopt: ${error.message}\n`);
-      return 1;
-    }
+/**
+ * Runs the CLI on process.argv and ends the process. Returns at once (no top-level await): a
+ * plugin's import that never settles must leave the caller settled, so that Node emits
+ * 'beforeExit' (core/loss/plugins.ts names the plugin) instead of exiting 13 without a word.
+ */
+export function runProcess(extraCommands: readonly CommandAdder[] = []): void {
+  const argv = process.argv.slice(2);
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
     throw error;
-  }
+  });
+  const fail = (error: unknown) => {
+    const { message, status } = describeError(error, debugRequested(argv));
+    process.stderr.write(message);
+    process.exit(status);
+  };
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
+  let done = false;
+  process.on('beforeExit', () => {
+    if (done) return;
+    process.stderr.write('prefopt: the command stopped with nothing left to run (a promise that never settles)\n');
+    process.exit(1);
+  });
+  void main(argv, extraCommands).then(async (status) => {
+    done = true;
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    process.exit(status);
+  }, fail);
 }
 
 // Run as a script (`tsx core/cli/main.ts ...`): the library's commands only.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main(process.argv.slice(2));
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) runProcess();

@@ -10,6 +10,9 @@ export interface Override {
   value: unknown;
 }
 
+/** Keys that would reach Object.prototype (`--set __proto__.polluted=1`): never a config key. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Parses one `key.path=value`. */
 export function parseOverride(text: string): Override {
   const eq = text.indexOf('=');
@@ -22,6 +25,8 @@ export function parseOverride(text: string): Override {
     if (m[1]) path.push(/^\d+$/.test(m[1]) ? Number(m[1]) : m[1]);
     for (const index of m[2]!.matchAll(/\[(\d+)\]/g)) path.push(Number(index[1]));
   }
+  const forbidden = path.find((segment) => FORBIDDEN_KEYS.has(String(segment)));
+  if (forbidden !== undefined) throw new UserError(`--set ${text}: '${forbidden}' is not allowed as a key`);
   let value: unknown;
   try {
     value = YAML.parse(text.slice(eq + 1));
@@ -53,4 +58,14 @@ export function applyOverrides(config: Record<string, unknown>, overrides: reado
 /** Whether `path` lies at or under an overridden key path; returns that override. */
 export function overrideFor(path: readonly (string | number)[], overrides: readonly Override[]): Override | undefined {
   return [...overrides].reverse().find((o) => o.path.length <= path.length && o.path.every((seg, i) => String(seg) === String(path[i])));
+}
+
+/**
+ * `--set` assignments as one object (`beta=0.2`, `a.b=[1, 2]`), e.g. a loss's params: the same
+ * syntax as config overrides.
+ */
+export function parseAssignments(list: readonly string[] = []): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  applyOverrides(values, list.map(parseOverride));
+  return values;
 }

@@ -48,6 +48,19 @@ export async function* streamJsonl(file: string | undefined): AsyncGenerator<Jso
   }
 }
 
+/** The records of a JSONL source in chunks of at most `size`, read as they are needed. */
+export async function* jsonlChunks(file: string | undefined, size: number): AsyncGenerator<JsonlRecord[]> {
+  let chunk: JsonlRecord[] = [];
+  for await (const record of streamJsonl(file)) {
+    chunk.push(record);
+    if (chunk.length === size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
 /** Parses every non-blank line of a JSONL file (or stdin for undefined / '-') into a list. */
 export async function readJsonl(file: string | undefined): Promise<JsonlRecord[]> {
   const records: JsonlRecord[] = [];

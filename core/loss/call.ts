@@ -36,7 +36,7 @@ export function callLoss(loss: PreferenceLoss<any>, inputs: PairLogps, params: o
     output = loss.compute(inputsFor(loss, inputs), params);
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new PluginError(`loss '${loss.name}' threw: ${(error as Error).message}`);
+    throw new PluginError(`loss '${loss.name}' threw: ${(error as Error).message}`, { cause: error });
   }
   const batch = inputs.policyChosen.shape[0];
   for (const key of ['losses', 'chosenRewards', 'rejectedRewards'] as const) {
@@ -53,11 +53,14 @@ export function callLoss(loss: PreferenceLoss<any>, inputs: PairLogps, params: o
   return output;
 }
 
-/** Throws a PluginError naming the loss, the field and the (1-based) pair of the first NaN in `values`. */
-export function throwOnNaN(loss: PreferenceLoss<any>, values: Record<string, ArrayLike<number>>): void {
+/**
+ * Throws a PluginError naming the loss, the field and the pair of the first NaN in `values`
+ * (`pairName` says how to name the pair at an index: by default 'pair N', 1-based).
+ */
+export function throwOnNaN(loss: PreferenceLoss<any>, values: Record<string, ArrayLike<number>>, pairName = (index: number) => `pair ${index + 1}`): void {
   for (const [key, column] of Object.entries(values)) {
     const pair = Array.prototype.findIndex.call(column, (value: number) => Number.isNaN(value));
-    if (pair >= 0) throw new PluginError(`loss '${loss.name}' produced NaN in '${key}' for pair ${pair + 1}`);
+    if (pair >= 0) throw new PluginError(`loss '${loss.name}' produced NaN in '${key}' for ${pairName(pair)}`);
   }
 }
 

@@ -46,7 +46,12 @@ export function pairTensors(columns: PairColumns): PairLogps {
  * Gradients are those of the sum of per-pair losses, which for a loss whose pairs are independent
  * is each pair's own gradient. A NaN anywhere is an error naming the loss and the pair.
  */
-export function computeLoss(loss: PreferenceLoss<any>, params: object, columns: PairColumns): LossEvaluation {
+export function computeLoss(
+  loss: PreferenceLoss<any>,
+  params: object,
+  columns: PairColumns,
+  options: { pairName?: (index: number) => string } = {},
+): LossEvaluation {
   return tf.tidy(() => {
     const inputs = pairTensors(columns);
     const output = callLoss(loss, inputs, params);
@@ -58,7 +63,7 @@ export function computeLoss(loss: PreferenceLoss<any>, params: object, columns: 
       gradPolicyChosen: gradChosen.dataSync() as Float32Array,
       gradPolicyRejected: gradRejected.dataSync() as Float32Array,
     };
-    throwOnNaN(loss, evaluation);
+    throwOnNaN(loss, evaluation, options.pairName);
     return evaluation;
   });
 }

@@ -18,7 +18,7 @@ export function policyGradients(loss: PreferenceLoss<any>, inputs: PairLogps, pa
     grads = tf.engine().gradients(() => tf.sum(callLoss(loss, inputs, params).losses), xs, undefined, true).grads;
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new PluginError(`loss '${loss.name}' cannot be differentiated: ${(error as Error).message.split('\n')[0]}`);
+    throw new PluginError(`loss '${loss.name}' cannot be differentiated: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }
   return [(grads[0] ?? tf.zerosLike(xs[0]!)) as tf.Tensor1D, (grads[1] ?? tf.zerosLike(xs[1]!)) as tf.Tensor1D];
 }

@@ -74,8 +74,8 @@ async function readWeights(dir: string): Promise<Map<string, SafeTensor & { file
   return weights;
 }
 
-/** Loads a model directory: config, weights and tokenizer. */
-export async function loadModelDir(dir: string): Promise<LoadedModel> {
+/** Loads a model directory's config and weights (and generation config), without its tokenizer. */
+export async function loadModelWeights(dir: string): Promise<Omit<LoadedModel, 'tokenizer'>> {
   const configFile = path.join(dir, 'config.json');
   const config = parseConfig(await readJsonFile(configFile), configFile);
   const weights = await readWeights(dir);
@@ -94,23 +94,33 @@ export async function loadModelDir(dir: string): Promise<LoadedModel> {
     if (error instanceof UserError) throw new UserError(`${dir}: ${error.message}`);
     throw error;
   }
-  const firstId = (v: unknown) => (Array.isArray(v) ? v[0] : v) as number | undefined;
-  const fallback = {
-    eos: firstId(config.eos_token_id) ?? undefined,
-    bos: firstId(config.bos_token_id) ?? undefined,
-    pad: firstId(config.pad_token_id) ?? undefined,
-  };
-  let tokenizer: HfTokenizer;
-  try {
-    tokenizer = await HfTokenizer.fromDir(dir, fallback);
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
   const generationFile = path.join(dir, 'generation_config.json');
   const generationConfig = (await exists(generationFile)) ? ((await readJsonFile(generationFile)) as Record<string, unknown>) : undefined;
   const dtype = (dtypes.size === 1 ? [...dtypes][0] : 'F32') as SaveDtype;
-  return { model, tokenizer, config, dtype, ...(generationConfig ? { generationConfig } : {}) };
+  return { model, config, dtype, ...(generationConfig ? { generationConfig } : {}) };
+}
+
+/** The tokenizer of a model directory (tokenizer.json), with config.json's special token ids as fallback. */
+export async function loadTokenizer(dir: string, config: LlamaConfig): Promise<HfTokenizer> {
+  const firstId = (v: unknown) => (Array.isArray(v) ? v[0] : v) as number | undefined;
+  return HfTokenizer.fromDir(dir, {
+    eos: firstId(config.eos_token_id) ?? undefined,
+    bos: firstId(config.bos_token_id) ?? undefined,
+    pad: firstId(config.pad_token_id) ?? undefined,
+  });
+}
+
+/** Loads a model directory: config, weights and tokenizer. */
+export async function loadModelDir(dir: string): Promise<LoadedModel> {
+  const loaded = await loadModelWeights(dir);
+  let tokenizer: HfTokenizer;
+  try {
+    tokenizer = await loadTokenizer(dir, loaded.config);
+  } catch (error) {
+    loaded.model.dispose();
+    throw error;
+  }
+  return { ...loaded, tokenizer };
 }
 
 /** The config.json written for a model (HF fields, plus architectures and the saved dtype under both transformers 4's and 5's keys). */

@@ -33,7 +33,7 @@ test('prefopt data arith writes train/eval/test preference and SFT JSONL, the sa
 test('prefopt data arith rejects a bad number with a one-line error', () => {
   const r = prefopt('data', 'arith', '--out', tmpdir(), '--train', 'many');
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, "prefopt: --train expects a non-negative integer (got 'many')\n");
+  assert.equal(r.stderr, "prefopt: --train expects an integer >= 0 (got 'many')\n");
 });
 
 test('prefopt data gsm8k converts GSM8K lines and names the line of a bad record', async () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { exactMatch } from '../../arena/task/index.ts';
 import { createLossRegistry } from '../../core/loss/index.ts';
 import { PACKAGE_ROOT } from '../../core/paths.ts';
 import { charTokenizer } from '../data/char-tokenizer.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const CONFIGS = path.join(PACKAGE_ROOT, 'configs');
 const examples = readdirSync(CONFIGS).filter((f) => f.endsWith('.yaml'));
@@ -58,7 +58,7 @@ test('docs/config.md is generated from the schema and up to date (regenerate: np
 test('the exported schema is a valid JSON Schema with one branch per loss; YAML configs with $schema validate against it', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'prefopt-schema-'));
   const out = path.join(dir, 'config.schema.json');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(PACKAGE_ROOT, 'core/cli/main.ts'), 'config', 'schema', '--out', out], { encoding: 'utf8' });
+  const r = runCli(['config', 'schema', '--out', out]);
   assert.equal(r.status, 0, r.stderr);
   const schema = JSON.parse(readFileSync(out, 'utf8'));
   assert.deepEqual(schema, buildConfigSchema(await createLossRegistry()));
@@ -70,7 +70,7 @@ test('the exported schema is a valid JSON Schema with one branch per loss; YAML 
 });
 
 test('prefopt config check prints the resolved config, and reports errors on one line', () => {
-  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(PACKAGE_ROOT, 'core/cli/main.ts'), 'config', 'check', ...args], { encoding: 'utf8' });
+  const run = (...args: string[]) => runCli(['config', 'check', ...args]);
   const ok = run('--config', path.join(CONFIGS, 'ipo.yaml'), '--set', 'loss.beta=0.5');
   assert.equal(ok.status, 0, ok.stderr);
   assert.deepEqual(JSON.parse(ok.stdout).loss, { name: 'ipo', beta: 0.5, lengthNormalize: true });

@@ -1,4 +1,7 @@
-/** Runs the prefopt CLI as a user would (`node bin/prefopt.js ...`) and captures its output. */
+/**
+ * Runs the prefopt CLI as a user would (`node bin/prefopt.js ...`) and captures its output. The
+ * specs test the sources: the CLI runs them through tsx (PREFOPT_FROM_SOURCE=1), not dist/.
+ */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +19,7 @@ export function runCli(args: string[], options: { input?: string; cwd?: string; 
   const result = spawnSync(process.execPath, [BIN, ...args], {
     input: options.input ?? '',
     cwd: options.cwd ?? REPO_ROOT,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, PREFOPT_FROM_SOURCE: '1', ...options.env },
     encoding: 'utf8',
     timeout: 120_000,
   });

@@ -89,7 +89,7 @@ function writeBrokenPlugin(kind: keyof typeof BROKEN): string {
 test('a plugin whose loss is NaN, that throws, or returns the wrong shape fails `prefopt loss` with one line naming the loss', async () => {
   const input = writePairs('plain', fc.sample(randomPair, { numRuns: 3, seed: 6 }), false);
   const expectations: Record<keyof typeof BROKEN, string> = {
-    nan: "prefopt: loss 'broken-nan' produced NaN in 'losses' for pair 1",
+    nan: `prefopt: loss 'broken-nan' produced NaN in 'losses' for pair 1 (${input}:1)`,
     throws: "prefopt: loss 'broken-throws' threw: kaboom",
     shape: "prefopt: loss 'broken-shape' returned 'losses' with shape []; expected a tensor of shape [3]",
   };

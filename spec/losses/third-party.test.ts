@@ -75,7 +75,8 @@ test('the example package’s own kit-based test (npm test) passes in a project 
   for (const dep of ['@tensorflow', 'tsx']) symlinkSync(path.join(PACKAGE_ROOT, 'node_modules', dep), path.join(modules, dep), 'dir');
   // A node:test child inherits NODE_TEST_CONTEXT and would report to us in the binary protocol: drop it.
   const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-  const { stdout } = await run('npm', ['test', '--silent'], { cwd: path.join(modules, 'prefopt-loss-tanh'), env });
+  // 'prefopt/testing' resolves to the sources under test (the package's `prefopt-source` export condition), not dist/.
+  const { stdout } = await run('npm', ['test', '--silent'], { cwd: path.join(modules, 'prefopt-loss-tanh'), env: { ...env, NODE_OPTIONS: '--conditions=prefopt-source' } });
   assert.match(stdout, /# fail 0/);
   assert.match(stdout, /# pass (1[0-9]|[2-9][0-9])/);
 });

@@ -1,7 +1,7 @@
 /** `prefopt logprobs` and `prefopt generate` end to end on a tiny model directory made here. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { execFile, spawnSync } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
@@ -54,7 +54,7 @@ test('logprobs scores text and id records like the library does, and names the b
       { ids: [1, 20, 21, 24, 2], promptLength: 3 },
     ];
     const sums = tf.tidy(() => sequenceLogprobs(model, collateSequences(seqs, { padTokenId: 0 })).sums.arraySync());
-    const got = rows.flatMap((r) => [r.chosen_logps, r.rejected_logps]);
+    const got = rows.flatMap((r) => [r.policy_chosen_logps, r.policy_rejected_logps]);
     got.forEach((v: number, i: number) => assert.ok(Math.abs(v - sums[i]!) < 1e-4, `${i}: ${v} vs ${sums[i]}`));
     assert.deepEqual(rows.map((r) => [r.chosen_length, r.rejected_length]), [[2, 2], [3, 2]]);
     model.dispose();
@@ -97,5 +97,40 @@ test('generate continues a --prompt and JSONL prompts reproducibly with a seed',
     const neither = await prefopt(['generate', '--model', path.join(dir, 'm')]);
     assert.equal(neither.code, 1);
     assert.match(neither.stderr, /exactly one of --prompt TEXT or --input FILE/);
+  });
+});
+
+test('logprobs of id records needs no tokenizer.json, and its output piped into `prefopt loss` is valid input', async () => {
+  await withTempDir(async (dir) => {
+    const config = charConfig();
+    await writeModelDir(path.join(dir, 'm'), config, randomArrays(config, 5));
+    await rm(path.join(dir, 'm', 'tokenizer.json'), { force: true });
+    await writeFile(path.join(dir, 'ids.jsonl'), [
+      JSON.stringify({ prompt_ids: [1, 20, 21], chosen_ids: [22, 23, 2], rejected_ids: [24, 2] }),
+      JSON.stringify({ prompt_ids: [1, 30], chosen_ids: [31, 2], rejected_ids: [32, 33, 34, 2] }),
+    ].join('\n'));
+    const pipe = (logprobs: string, loss: string) =>
+      spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" logprobs --model m --input ids.jsonl ${logprobs} | "${process.execPath}" "${BIN}" loss ${loss}`], {
+        cwd: dir,
+        env: { ...process.env, PREFOPT_FROM_SOURCE: '1', PREFOPT_BACKEND: 'cpu' },
+        encoding: 'utf8',
+      });
+    // The model as its own reference: rho = 0, so DPO is ln 2 with rewards 0 for every pair.
+    const dpo = pipe('--reference m', '--loss dpo');
+    assert.equal(dpo.status, 0, dpo.stderr);
+    const rows = dpo.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(rows.length, 2);
+    for (const row of rows) {
+      assert.ok(Math.abs(row.loss - Math.LN2) < 1e-6, `${row.loss}`);
+      assert.equal(row.chosen_reward, 0);
+    }
+    // SimPO is reference-free and length-normalized: the lengths logprobs writes are used.
+    const simpo = pipe('', '--loss simpo');
+    assert.equal(simpo.status, 0, simpo.stderr);
+    assert.equal(simpo.stdout.trim().split('\n').length, 2);
+    // Without --reference, DPO names the missing reference field.
+    const missing = pipe('', '--loss dpo');
+    assert.notEqual(missing.status, 0);
+    assert.match(missing.stderr, /<stdin>:1: missing field 'ref_chosen_logps' \(loss 'dpo' compares with a reference/);
   });
 });

@@ -5,15 +5,7 @@
  * `prefopt config docs [--out FILE]`: the config reference (docs/config.md), generated from the schema.
  */
 import type { Command } from 'commander';
-import { buildConfigSchema, loadConfig, renderConfigDocs } from '../../config/index.ts';
-import { writeFileAtomic } from '../../io/atomic.ts';
-import { createLossRegistry } from '../../loss/index.ts';
 import { collect } from '../options.ts';
-
-async function output(text: string, out?: string): Promise<void> {
-  if (out) await writeFileAtomic(out, text);
-  else process.stdout.write(text);
-}
 
 export function addConfigCommand(program: Command): void {
   const config = program.command('config').description('run configs: JSON Schema, validation, reference docs');
@@ -23,8 +15,13 @@ export function addConfigCommand(program: Command): void {
     .option('--out <file>', 'output file (default: stdout)')
     .option('--plugin <path>', 'include a third-party loss plugin (repeatable)', collect, [])
     .action(async (options: { out?: string; plugin: string[] }) => {
+      const [{ buildConfigSchema }, { createLossRegistry }, { writeOutput }] = await Promise.all([
+        import('../../config/schema.ts'),
+        import('../../loss/plugins.ts'),
+        import('../output.ts'),
+      ]);
       const registry = await createLossRegistry({ plugins: options.plugin });
-      await output(`${JSON.stringify(buildConfigSchema(registry), null, 2)}\n`, options.out);
+      await writeOutput(`${JSON.stringify(buildConfigSchema(registry), null, 2)}\n`, options.out);
     });
   config
     .command('check')
@@ -32,6 +29,7 @@ export function addConfigCommand(program: Command): void {
     .requiredOption('--config <file>', 'YAML or JSON config')
     .option('--set <key=value>', 'override a key, e.g. --set loss.beta=0.2 (repeatable)', collect, [])
     .action(async (options: { config: string; set: string[] }) => {
+      const { loadConfig } = await import('../../config/load.ts');
       const { config: resolved } = await loadConfig(options.config, { overrides: options.set });
       process.stdout.write(`${JSON.stringify(resolved, null, 2)}\n`);
     });
@@ -39,5 +37,8 @@ export function addConfigCommand(program: Command): void {
     .command('docs')
     .description('write the config reference (docs/config.md) generated from the schema')
     .option('--out <file>', 'output file (default: stdout)')
-    .action(async (options: { out?: string }) => output(renderConfigDocs(), options.out));
+    .action(async (options: { out?: string }) => {
+      const [{ renderConfigDocs }, { writeOutput }] = await Promise.all([import('../../config/docs.ts'), import('../output.ts')]);
+      await writeOutput(renderConfigDocs(), options.out);
+    });
 }

@@ -1,0 +1,44 @@
+/** What `prefopt eval` runs (options parsed by commands/eval.ts). */
+import { formatLoadStats, loadPreferenceDataset } from '../../data/datasets.ts';
+import { UserError } from '../../errors.ts';
+import { parseAssignments } from '../../config/overrides.ts';
+import { loadLoss } from '../../loss/plugins.ts';
+import { resolveParams } from '../../loss/params.ts';
+import { loadModelDir } from '../../model/checkpoint.ts';
+import { describeBackend, selectBackend } from '../../runtime/backend.ts';
+import { evaluatePreference } from '../../train/held-out.ts';
+import { frozenReference } from '../../train/reference.ts';
+
+export interface EvalCliOptions {
+  model: string;
+  data: string;
+  reference?: string;
+  loss: string;
+  set: string[];
+  plugin: string[];
+  maxLength: number;
+  batchSize: number;
+  backend?: string;
+}
+
+export async function runEval(options: EvalCliOptions): Promise<void> {
+  const loss = await loadLoss(options.loss, { plugins: options.plugin });
+  const params = resolveParams(loss, parseAssignments(options.set));
+  if (loss.requiresReference && !options.reference) {
+    throw new UserError(`loss '${loss.name}' compares with a reference model: pass --reference DIR (the model training started from)`);
+  }
+  await selectBackend(options.backend);
+  process.stderr.write(`${describeBackend()}\n`);
+  const { model, tokenizer } = await loadModelDir(options.model);
+  const reference = options.reference ? frozenReference((await loadModelDir(options.reference)).model) : undefined;
+  try {
+    const dataset = await loadPreferenceDataset(options.data, tokenizer, { maxLength: options.maxLength });
+    process.stderr.write(`${formatLoadStats(dataset.stats)}\n`);
+    if (dataset.examples.length === 0) throw new UserError(`${options.data}: no usable pairs`);
+    const metrics = evaluatePreference(model, dataset.examples, { loss, params, reference, batchSize: options.batchSize, padTokenId: tokenizer.padTokenId });
+    process.stdout.write(`${JSON.stringify({ pairs: dataset.examples.length, loss: loss.name, ...metrics })}\n`);
+  } finally {
+    model.dispose();
+    reference?.dispose();
+  }
+}
