@@ -11,6 +11,7 @@ export {
   tokenizePromptCompletion, tokenizeTexts, tokenizeConversation, splitPromptCompletion,
   type TokenizedSequence, type TokenizeOptions, type TokenizeResult, type DropReason, type PromptAndFullIds,
 } from './tokenize.ts';
+export { TokenStore, DEFAULT_MEMORY_TOKENS } from './token-store.ts';
 export { collateSequences, collatePreference, type CollateOptions, type TokenizedPair } from './collate.ts';
 export {
   loadPreferenceDataset, loadSftDataset, readPreferenceRecords, readSftRecords, tokenizePreferenceRecords, tokenizeSftRecords,
