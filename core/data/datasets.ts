@@ -21,7 +21,10 @@ import {
   type TemplateInputs,
   type TextOrMessages,
 } from './records.ts';
-import { splitPromptCompletion, tokenizeConversation, tokenizeTexts, type DropReason, type PromptAndFullIds, type TokenizedSequence } from './tokenize.ts';
+import {
+  splitPromptCompletion, tokenizeConversation, tokenizeTexts,
+  type DropReason, type PromptAndAnswerIds, type PromptAndFullIds, type TokenizedSequence,
+} from './tokenize.ts';
 import { TokenStore } from './token-store.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
@@ -134,24 +137,26 @@ function templateSpecialTokens(tokenizer: Tokenizer): Readonly<Record<string, st
   return { ...special, pad_token: special.eos_token };
 }
 
-/** Token ids of a record's prompt alone and prompt + `answer`, as TRL computes them. */
+/** Token ids of a record's prompt alone and prompt + each answer, as TRL computes them. */
 function recordIds(
   tokenizer: Tokenizer,
   record: { format: 'standard' | 'conversational'; prompt: TextOrMessages; source: RecordSource } & TemplateInputs,
-  answer: TextOrMessages,
-  field: string,
+  answers: Record<string, TextOrMessages>,
   options: LoadOptions,
-): PromptAndFullIds {
-  if (record.format === 'standard') return tokenizeTexts(tokenizer, record.prompt as string, answer as string);
+): PromptAndFullIds[] {
+  const split = ({ promptIds, fullIds }: PromptAndAnswerIds) => fullIds.map((ids) => ({ promptIds, fullIds: ids }));
+  if (record.format === 'standard') return split(tokenizeTexts(tokenizer, record.prompt as string, Object.values(answers) as string[]));
   const prompt = record.prompt as Message[];
   const template = selectChatTemplate(tokenizer, { template: options.chatTemplate, tools: record.tools !== undefined });
-  checkTemplateUses(template, { prompt, [field]: answer as Message[] }, record.tools, record.source);
-  return tokenizeConversation(tokenizer, template, prompt, answer as Message[], {
-    tools: record.tools ?? null,
-    specialTokens: templateSpecialTokens(tokenizer),
-    kwargs: { ...options.chatTemplateKwargs, ...record.chatTemplateKwargs },
-    source: record.source,
-  });
+  checkTemplateUses(template, { prompt, ...(answers as Record<string, Message[]>) }, record.tools, record.source);
+  return split(
+    tokenizeConversation(tokenizer, template, prompt, Object.values(answers) as Message[][], {
+      tools: record.tools ?? null,
+      specialTokens: templateSpecialTokens(tokenizer),
+      kwargs: { ...options.chatTemplateKwargs, ...record.chatTemplateKwargs },
+      source: record.source,
+    }),
+  );
 }
 
 /** Splits and truncates one side (kept in `store`); counts a prompt/completion token mismatch. */
@@ -169,8 +174,7 @@ function countDrop(reason: DropReason, stats: LoadStats): void {
 
 /** One preference record as a tokenized pair; undefined (counted) when either side is dropped. */
 export function tokenizePreferenceRecord(record: PreferenceRecord, tokenizer: Tokenizer, options: LoadOptions, stats: LoadStats, store: TokenStore): PreferenceExample | undefined {
-  const chosenIds = recordIds(tokenizer, record, record.chosen, 'chosen', options);
-  const rejectedIds = recordIds(tokenizer, record, record.rejected, 'rejected', options);
+  const [chosenIds, rejectedIds] = recordIds(tokenizer, record, { chosen: record.chosen, rejected: record.rejected }, options) as [PromptAndFullIds, PromptAndFullIds];
   const chosen = sequenceOf(chosenIds, options, stats, store);
   const rejected = typeof chosen === 'string' ? chosen : sequenceOf(rejectedIds, options, stats, store);
   if (typeof chosen === 'string' || typeof rejected === 'string') {
@@ -183,7 +187,7 @@ export function tokenizePreferenceRecord(record: PreferenceRecord, tokenizer: To
 
 /** One SFT record as a tokenized sequence; undefined (counted) when dropped. */
 export function tokenizeSftRecord(record: SftRecord, tokenizer: Tokenizer, options: LoadOptions, stats: LoadStats, store: TokenStore): SftExample | undefined {
-  const result = sequenceOf(recordIds(tokenizer, record, record.completion, 'completion', options), options, stats, store);
+  const result = sequenceOf(recordIds(tokenizer, record, { completion: record.completion }, options)[0]!, options, stats, store);
   if (typeof result === 'string') {
     countDrop(result, stats);
     return undefined;

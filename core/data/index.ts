@@ -9,7 +9,7 @@ export { DEFAULT_CHAT_TEMPLATE, renderChat, selectChatTemplate, checkTemplateUse
 export type { Tokenizer, EncodeOptions } from './tokenizer.ts';
 export {
   tokenizePromptCompletion, tokenizeTexts, tokenizeConversation, splitPromptCompletion,
-  type TokenizedSequence, type TokenizeOptions, type TokenizeResult, type DropReason, type PromptAndFullIds,
+  type TokenizedSequence, type TokenizeOptions, type TokenizeResult, type DropReason, type PromptAndFullIds, type PromptAndAnswerIds,
 } from './tokenize.ts';
 export { TokenStore, DEFAULT_MEMORY_TOKENS } from './token-store.ts';
 export { collateSequences, collatePreference, type CollateOptions, type TokenizedPair } from './collate.ts';

@@ -41,28 +41,37 @@ export interface PromptAndFullIds {
   fullIds: number[];
 }
 
-/** TRL's tokenization of a standard (text) prompt and completion. */
-export function tokenizeTexts(tokenizer: Tokenizer, prompt: string, completion: string): PromptAndFullIds {
+/** The prompt's ids (encoded once, as TRL does per pair) and prompt + answer ids for each answer. */
+export interface PromptAndAnswerIds {
+  promptIds: number[];
+  fullIds: number[][];
+}
+
+/** TRL's tokenization of a standard (text) prompt and its answers. */
+export function tokenizeTexts(tokenizer: Tokenizer, prompt: string, answers: readonly string[]): PromptAndAnswerIds {
   const eos = tokenizer.specialTokens?.eos_token;
-  const completionText = eos === undefined || completion.endsWith(eos) ? completion : completion + eos;
   const promptIds = tokenizer.encode(prompt, { addSpecialTokens: true });
-  const fullIds = tokenizer.encode(prompt + completionText, { addSpecialTokens: true });
-  // A tokenizer without an EOS text (a test double) gets the EOS id instead.
-  if (eos === undefined && fullIds.at(-1) !== tokenizer.eosTokenId) fullIds.push(tokenizer.eosTokenId);
+  const fullIds = answers.map((answer) => {
+    const text = eos === undefined || answer.endsWith(eos) ? answer : answer + eos;
+    const ids = tokenizer.encode(prompt + text, { addSpecialTokens: true });
+    // A tokenizer without an EOS text (a test double) gets the EOS id instead.
+    if (eos === undefined && ids.at(-1) !== tokenizer.eosTokenId) ids.push(tokenizer.eosTokenId);
+    return ids;
+  });
   return { promptIds, fullIds };
 }
 
-/** TRL's tokenization of a conversational prompt and completion through a chat template. */
+/** TRL's tokenization of a conversational prompt and its answers through a chat template. */
 export function tokenizeConversation(
   tokenizer: Tokenizer,
   template: string,
   prompt: Message[],
-  completion: Message[],
+  answers: readonly Message[][],
   options: Omit<RenderOptions, 'addGenerationPrompt'>,
-): PromptAndFullIds {
+): PromptAndAnswerIds {
   const promptText = renderChat(template, prompt, { ...options, addGenerationPrompt: true });
-  const fullText = renderChat(template, [...prompt, ...completion], { ...options, addGenerationPrompt: false });
-  return { promptIds: tokenizer.encode(promptText), fullIds: tokenizer.encode(fullText) };
+  const fullIds = answers.map((answer) => tokenizer.encode(renderChat(template, [...prompt, ...answer], { ...options, addGenerationPrompt: false })));
+  return { promptIds: tokenizer.encode(promptText), fullIds };
 }
 
 /**
@@ -82,5 +91,6 @@ export function splitPromptCompletion({ promptIds, fullIds }: PromptAndFullIds, 
 
 /** Tokenizes a standard prompt and completion (TRL's way) and splits/truncates them. */
 export function tokenizePromptCompletion(tokenizer: Tokenizer, prompt: string, completion: string, options: TokenizeOptions): TokenizeResult {
-  return splitPromptCompletion(tokenizeTexts(tokenizer, prompt, completion), options);
+  const { promptIds, fullIds } = tokenizeTexts(tokenizer, prompt, [completion]);
+  return splitPromptCompletion({ promptIds, fullIds: fullIds[0]! }, options);
 }
