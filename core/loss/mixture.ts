@@ -10,7 +10,8 @@
  *
  * [dpo 1.0, sft alpha] is RPO. Each term's params are validated against its own schema (errors
  * name the term); `termLosses(inputs)` gives each term's unweighted batch mean under `loss/<name>`
- * for the metrics. The mixture promises the invariants every term promises (rho-shift invariance,
+ * for the metrics, and a term's own metrics are reported as `loss/<name>/<metric>`. The mixture's
+ * float64 reference is the weighted sum of its terms' references. The mixture promises the invariants every term promises (rho-shift invariance,
  * monotonicity) and, when every term declares its value at rho = 0, the weighted sum of them.
  */
 import { tf } from './tf.ts';
@@ -134,7 +135,9 @@ export function createMixture(registry: LossRegistry, specs: MixtureTermSpec[], 
       const outputs = evaluate(inputs);
       const losses = outputs.map((o, i) => tf.mul(o.losses, terms[i]!.weight)).reduce((a, b) => tf.add(a, b)) as tf.Tensor1D;
       const rewards = outputs[terms.indexOf(rewardTerm)]!;
-      return { losses, chosenRewards: rewards.chosenRewards, rejectedRewards: rewards.rejectedRewards };
+      // Each term's own metrics, under its metric key: loss/<name>/<metric>.
+      const metrics = Object.fromEntries(outputs.flatMap((o, i) => Object.entries(o.metrics ?? {}).map(([name, t]) => [`${terms[i]!.metric}/${name}`, t])));
+      return { losses, chosenRewards: rewards.chosenRewards, rejectedRewards: rewards.rejectedRewards, ...(Object.keys(metrics).length ? { metrics } : {}) };
     },
     termLosses(inputs) {
       const means = tf.tidy(() => tf.stack(evaluate(inputs).map((o) => tf.mean(o.losses))).dataSync());

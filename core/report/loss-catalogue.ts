@@ -55,6 +55,7 @@ function lossSection(loss: PreferenceLoss<any>): string {
     '',
     `- Aliases: ${(loss.aliases ?? []).map((a) => `\`${a}\``).join(', ') || 'none'}`,
     `- Reference-free: ${loss.requiresReference ? 'no' : 'yes'}`,
+    ...(loss.usesLengths ? ['- Reads completion lengths: yes (per-token log-probs)'] : []),
     ...(loss.batchCoupled ? ['- Batch-coupled: yes (a pair’s loss depends on the other pairs of the batch)'] : []),
     `- Paper: [${loss.paper.title}](${loss.paper.url})`,
     '',

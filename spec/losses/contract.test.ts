@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, test } from 'node:test';
-import { callLoss, computeLoss, LossRegistry, loadPlugin, pairTensors, preferenceMetrics, PluginError, tf, type PreferenceLoss } from '../../core/loss/index.ts';
+import { callLoss, computeLoss, createMixture, LossRegistry, loadPlugin, pairTensors, preferenceMetrics, PluginError, tf, type PreferenceLoss } from '../../core/loss/index.ts';
 import { selectBackend } from '../../core/runtime/backend.ts';
 import { MetricsLog } from '../../core/train/run-dir.ts';
 import { train } from '../../core/train/trainer.ts';
@@ -51,6 +51,7 @@ test('a reference-free loss receives no reference fields, even when the caller h
 const withMetric = (metric: (inputs: any) => tf.Tensor): PreferenceLoss<any> => ({
   ...dpo,
   name: 'dpo-with-metric',
+  aliases: [],
   compute(inputs, params) {
     return { ...dpo.compute(inputs, params), metrics: { nll_loss: metric(inputs) as tf.Tensor1D } };
   },
@@ -63,6 +64,15 @@ test("a loss's own metrics are logged as batch means beside TRL's; a metric of t
     return preferenceMetrics(inputs, callLoss(withMetric((i) => tf.neg(i.policyChosen)), inputs, params));
   });
   assert.equal(metrics.nll_loss, 3.5);
+  const registry = new LossRegistry();
+  registry.register(withMetric((i) => tf.neg(i.policyChosen)), 'with-metric.ts');
+  registry.register(dpo, 'dpo.ts');
+  const mixture = createMixture(registry, [{ name: 'dpo-with-metric' }, { name: 'dpo', weight: 0.5 }]);
+  const mixed = tf.tidy(() => {
+    const inputs = pairTensors(pairs);
+    return preferenceMetrics(inputs, callLoss(mixture, inputs, {}));
+  });
+  assert.equal(mixed['loss/dpo-with-metric/nll_loss'], 3.5, "a mixture reports each term's metrics under the term's key");
   tf.tidy(() => {
     const inputs = pairTensors(pairs);
     assert.throws(() => callLoss(withMetric((i) => tf.sum(i.policyChosen)), inputs, params), (e: Error) => e instanceof PluginError && /loss 'dpo-with-metric' returned metric 'nll_loss' with shape \[\]/.test(e.message));
