@@ -4,7 +4,7 @@
  * transformers tokenizer: `apply_chat_template(..., tokenize=True)` for conversational records, the
  * tokenizer called on text (special tokens added, EOS text appended to the completion) for
  * standard ones, and TRL's extract_prompt (transcribed below from trl/data_utils.py) for records
- * without a prompt. Five template families over tiny tokenizers in spec/fixtures/chat/ (their
+ * without a prompt. Six template families over tiny tokenizers in spec/fixtures/chat/ (their
  * chat templates are the shipped ones). Nothing is downloaded: remote models are off.
  *
  * The oracle shares @huggingface/jinja and @huggingface/tokenizers with prefopt (transformers.js
@@ -47,7 +47,7 @@ function trlExtractPrompt(chosen: string | Msg[], rejected: string | Msg[]) {
 }
 
 /** TRL's token ids for one record side: prompt ids and prompt + completion ids. */
-function trlIds(hf: PreTrainedTokenizer, template: string | undefined, record: Rec, side: string): { ids: number[]; promptLength: number } {
+function trlIds(hf: PreTrainedTokenizer, template: string | undefined, record: Rec, side: string, configKwargs: Rec = {}): { ids: number[]; promptLength: number } {
   let example = record;
   if (!('prompt' in example)) example = { ...example, ...trlExtractPrompt(example.chosen as Msg[], example.rejected as Msg[]) };
   const prompt = example.prompt as string | Msg[];
@@ -55,7 +55,7 @@ function trlIds(hf: PreTrainedTokenizer, template: string | undefined, record: R
   if (Array.isArray(prompt)) {
     const tools = typeof example.tools === 'string' ? JSON.parse(example.tools) : example.tools ?? null;
     const apply = (messages: Msg[], add_generation_prompt: boolean) =>
-      hf.apply_chat_template(messages as never, { tools, add_generation_prompt, chat_template: template ?? null, tokenize: true, return_tensor: false, return_dict: false, ...(example.chat_template_kwargs as Rec) }) as number[];
+      hf.apply_chat_template(messages as never, { tools, add_generation_prompt, chat_template: template ?? null, tokenize: true, return_tensor: false, return_dict: false, ...configKwargs, ...(example.chat_template_kwargs as Rec) }) as number[];
     const promptIds = apply(prompt, true);
     return { ids: apply([...prompt, ...(completion as Msg[])], false), promptLength: promptIds.length };
   }
@@ -96,6 +96,7 @@ function sftRecords(withSystem: boolean): Rec[] {
 
 const FAMILIES = [
   { name: 'qwen2_5', withSystem: true },
+  { name: 'qwen3', withSystem: true },
   { name: 'llama3', withSystem: true },
   { name: 'mistral', withSystem: false },
   { name: 'llama2', withSystem: true },
@@ -151,6 +152,32 @@ test("qwen2_5: a tools column and an assistant's tool_calls render as TRL render
     }
   });
   assert.match(ours.decode(examples[0]!.chosen.ids), /<tools>\n\{"type": "function".*"name": "sky_color".*\{"name": "sky_color", "arguments": \{"city": "Paris"\}\}/s);
+});
+
+test('qwen3: chat_template_kwargs (config and per record, enable_thinking) and reasoning_content render as TRL renders them', async () => {
+  const { ours, theirs } = await load('qwen3');
+  const think = { role: 'assistant', content: 'Blue.', reasoning_content: 'Rayleigh scattering.' };
+  const records: Rec[] = [
+    { prompt: [user(sky)], chosen: [think], rejected: [assistant('Green.')] },
+    { prompt: [user(sky)], chosen: [think], rejected: [assistant('Green.')], chat_template_kwargs: { enable_thinking: false } },
+    { prompt: [user('hello'), think, user(sky)], chosen: [assistant('Blue.')], rejected: [think] },
+  ];
+  for (const configKwargs of [{}, { enable_thinking: false }]) {
+    const { examples } = await loadPreferenceDataset(await jsonl(records), ours, { maxLength: 4096, chatTemplateKwargs: configKwargs });
+    records.forEach((record, i) => {
+      for (const side of ['chosen', 'rejected'] as const) {
+        const expected = trlIds(theirs, undefined, record, side, configKwargs);
+        assert.deepEqual({ ids: examples[i]![side].ids, promptLength: examples[i]![side].promptLength }, expected, `${JSON.stringify(configKwargs)} record ${i + 1} ${side}`);
+      }
+    });
+  }
+  const { examples } = await loadPreferenceDataset(await jsonl(records.slice(0, 2)), ours, { maxLength: 4096 });
+  const promptTokens = (i: number) => {
+    const { ids, promptLength } = examples[i]!.rejected;
+    return ids.slice(0, promptLength).map((id) => ours.idToToken(id)).join(''); // byte-level: Ċ is \n
+  };
+  assert.ok(promptTokens(0).endsWith('<|im_start|>assistantĊ'), promptTokens(0));
+  assert.ok(promptTokens(1).endsWith('<|im_start|>assistantĊ<think>ĊĊ</think>ĊĊ'), `enable_thinking: false writes the empty think block: ${promptTokens(1)}`);
 });
 
 test("gemma: the template's own raise_exception (no system role) is a UserError naming file and line", async () => {
