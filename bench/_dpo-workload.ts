@@ -16,6 +16,8 @@ import { CausalLM } from '../core/model/llama.ts';
 import { clipByGlobalNorm, computeGradients, globalNorm, type MicrobatchGradients } from '../core/train/gradients.ts';
 import { preferenceObjective, type ReferenceLogps } from '../core/train/objectives.ts';
 import { AdamW } from '../core/train/optimizer.ts';
+import { GradientPool } from '../core/train/parallel/pool.ts';
+import type { ObjectiveSpec, Share } from '../core/train/parallel/shares.ts';
 import { batchLogps } from '../core/train/reference.ts';
 
 export const SHAPE = { pairs: 8, seqLen: 128, promptLength: 32, vocab: 512, hidden: 256, layers: 4, heads: 4, kvHeads: 4, intermediate: 688 } as const;
@@ -93,6 +95,22 @@ export type GradientFn = (w: Workload, scale: number) => MicrobatchGradients;
 
 export const singleThreadGradients: GradientFn = (w, scale) =>
   computeGradients(w.model, () => preferenceObjective(w.model, w.batch, w.loss, w.params, w.reference), scale);
+
+export const DPO_SPEC: ObjectiveSpec = { kind: 'preference', loss: { name: 'dpo', beta: 0.1 }, plugins: [] };
+
+/** The trainer's data-parallel path: the 8 pairs split over the pool's threads. */
+export function poolGradients(pool: GradientPool): GradientFn {
+  return (w, scale) => {
+    let start = 0;
+    const shares: Share[] = pool.split(w.pairs).map((pairs) => {
+      const at = Array.from({ length: pairs.length }, (_, i) => start + i);
+      start += pairs.length;
+      const reference = { chosen: Float32Array.from(at, (i) => w.reference.chosen[i]!), rejected: Float32Array.from(at, (i) => w.reference.rejected[i]!) };
+      return { kind: 'preference', batch: collatePreference(pairs, { padTokenId: 0 }), reference };
+    });
+    return pool.computeGradients(shares, scale);
+  };
+}
 
 /** One optimizer step as the trainer takes it: gradients, global norm, clip to 1, AdamW at lr 1e-4. */
 export function trainingStep(w: Workload, gradients: GradientFn = singleThreadGradients): Record<string, number> {

@@ -1,15 +1,17 @@
 /**
- * The matMul ceiling of a backend: float32 [1024, 1024] @ [1024, 1024] products run back to back
- * on `threads` worker threads at once (each its own TensorFlow.js engine, as the data-parallel
- * trainer's workers are), for a fixed time. Returns the GFLOP/s of all threads together; on wasm
- * that is XNNPACK's speed, the most any model step on that backend can reach.
+ * The matMul ceiling of a backend: float32 [2048, 256] @ [256, 688] products (the DPO step's
+ * largest matMul shape: its MLP projections) run back to back on `threads` worker threads at once
+ * (each its own TensorFlow.js engine, as the data-parallel trainer's workers are), for a fixed
+ * time. Returns the GFLOP/s of all threads together; on wasm that is XNNPACK's speed, the most a
+ * model step on that backend can reach. (A square 1024 product measured 3-5x lower than this on
+ * the loaded 2-core machine: its 12 MB working set thrashes a shared cache.)
  */
 import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../core/runtime/backend.ts';
 import { startModuleWorker } from '../core/runtime/threads.ts';
 
-const SIZE = 1024;
+const [M, K, N] = [2048, 256, 688];
 
 interface Job {
   backend: string;
@@ -19,8 +21,8 @@ interface Job {
 /** Runs on each worker: waits for 'go', multiplies for `seconds`, reports FLOP and seconds. */
 async function workerMain(job: Job): Promise<void> {
   await selectBackend(job.backend);
-  const a = tf.randomNormal([SIZE, SIZE], 0, 1, 'float32', 1) as tf.Tensor2D;
-  const b = tf.randomNormal([SIZE, SIZE], 0, 1, 'float32', 2) as tf.Tensor2D;
+  const a = tf.randomNormal([M, K], 0, 1, 'float32', 1) as tf.Tensor2D;
+  const b = tf.randomNormal([K, N], 0, 0.05, 'float32', 2) as tf.Tensor2D;
   tf.tidy(() => tf.matMul(a, b).dataSync()); // warm up
   parentPort!.postMessage({ ready: true });
   parentPort!.once('message', () => {
@@ -31,7 +33,7 @@ async function workerMain(job: Job): Promise<void> {
       count += 1;
     }
     const seconds = (performance.now() - start) / 1000;
-    parentPort!.postMessage({ flop: count * 2 * SIZE ** 3, seconds });
+    parentPort!.postMessage({ flop: count * 2 * M * K * N, seconds });
   });
 }
 

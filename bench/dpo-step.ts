@@ -1,14 +1,16 @@
 /**
  * `npm run bench -- dpo-step`: issue 13's DPO training step (bench/_dpo-workload.ts) through
  * prefopt's training code, on the backend `selectBackend` picks (PREFOPT_BACKEND=wasm|cpu|
- * tensorflow|webgpu, else auto), measured against:
+ * tensorflow|webgpu, else auto), on one thread and on the trainer's data-parallel threads
+ * (core/train/parallel; PREFOPT_BENCH_THREADS, default as train.workers: every core on wasm/cpu),
+ * measured against:
  *   - the matMul ceiling of the same backend, measured in the same run on every thread at once
  *     (bench/_matmul-ceiling.ts), and
  *   - the same step in PyTorch (bench/dpo_step_torch.py) at 1 and 2 threads, when a python3 with
  *     torch is found (PREFOPT_PYTHON, python3, /usr/bin/python3; PREFOPT_BENCH_TORCH=0 skips it).
  * prefopt and PyTorch run alternately, `rounds` times, so that both see the same machine load.
  *
- *   PREFOPT_BENCH_STEPS=3 PREFOPT_BENCH_ROUNDS=2 npm run bench -- dpo-step
+ *   PREFOPT_BENCH_STEPS=3 PREFOPT_BENCH_ROUNDS=2 PREFOPT_BENCH_THREADS=2 npm run bench -- dpo-step
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -17,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, selectBackend } from '../core/runtime/backend.ts';
 import { defaultThreadCount } from '../core/runtime/threads.ts';
-import { createWorkload, median, STEP_TOKENS, stepFlops, timeSteps, SHAPE } from './_dpo-workload.ts';
+import { GradientPool, threadsFor } from '../core/train/parallel/pool.ts';
+import { createWorkload, DPO_SPEC, median, poolGradients, STEP_TOKENS, stepFlops, timeSteps, SHAPE, type GradientFn } from './_dpo-workload.ts';
 import { matMulCeiling } from './_matmul-ceiling.ts';
 import { writeResults } from './_results.ts';
 
@@ -57,6 +60,12 @@ export async function run(): Promise<void> {
   console.log(`${describeBackend()}; ${cores} cores; step: ${SHAPE.pairs} pairs x ${SHAPE.seqLen} tokens, ${(flops / 1e9).toFixed(1)} GFLOP`);
 
   const workload = await createWorkload();
+  const threads = envInt('PREFOPT_BENCH_THREADS', threadsFor(undefined, backend));
+  const pool = threads > 1 ? await GradientPool.start(workload.model, DPO_SPEC, { threads }) : undefined;
+  const variants: Array<{ name: string; gradients?: GradientFn; seconds: number[] }> = [
+    { name: `prefopt ${backend}, 1 thread`, seconds: [] },
+    ...(pool ? [{ name: `prefopt ${backend}, ${pool.threads} threads`, gradients: poolGradients(pool), seconds: [] }] : []),
+  ];
   const python = findTorchPython();
   if (!python) console.log('PyTorch: no python3 with torch found (apt-get install python3-torch libopenblas0-pthread); comparison skipped');
   const torchThreads = [...new Set([1, cores])];
@@ -64,53 +73,54 @@ export async function run(): Promise<void> {
   // native backends thread internally, so one caller measures them). Measured in every round,
   // between the steps, since the machine's load changes.
   const threaded = backend === 'wasm' || backend === 'cpu';
-  const prefopt: number[] = [];
   const ceilingOne: number[] = [];
   const ceilingAll: number[] = [];
   const torch: Record<number, number[]> = Object.fromEntries(torchThreads.map((t) => [t, []]));
   for (let round = 0; round < rounds; round++) {
-    prefopt.push(...timeSteps(workload, steps, round === 0 ? 1 : 0));
-    console.log(`  round ${round + 1}: prefopt ${median(prefopt.slice(-steps)).toFixed(2)} s/step`);
+    for (const v of variants) {
+      v.seconds.push(...timeSteps(workload, steps, round === 0 ? 1 : 0, v.gradients));
+      console.log(`  round ${round + 1}: ${v.name}: ${median(v.seconds.slice(-steps)).toFixed(2)} s/step`);
+    }
     if (threaded) ceilingOne.push(await matMulCeiling(1, backend, 2));
     ceilingAll.push(await matMulCeiling(threaded ? cores : 1, backend, 2));
     console.log(`  round ${round + 1}: matMul ceiling ${threaded ? `${ceilingOne.at(-1)!.toFixed(1)} GFLOP/s on 1 thread, ` : ''}${ceilingAll.at(-1)!.toFixed(1)} GFLOP/s on all`);
     if (python) {
       for (const t of torchThreads) {
         torch[t]!.push(...torchSteps(python, t, steps));
-        console.log(`  round ${round + 1}: PyTorch ${t} thread(s) ${median(torch[t]!.slice(-steps)).toFixed(2)} s/step`);
+        console.log(`  round ${round + 1}: PyTorch ${t} thread(s): ${median(torch[t]!.slice(-steps)).toFixed(2)} s/step`);
       }
     }
   }
   const numTensors = tf.memory().numTensors;
+  await pool?.dispose();
   workload.dispose();
 
-  const stepSeconds = median(prefopt);
-  const gflops = flops / stepSeconds / 1e9;
-  const rows: Array<Record<string, string | number>> = [
-    { what: `prefopt (${backend})`, s_per_step: stepSeconds, tokens_per_s: STEP_TOKENS / stepSeconds, gflop_per_s: gflops },
-  ];
-  for (const t of torchThreads) {
-    if (torch[t]!.length === 0) continue;
-    const s = median(torch[t]!);
-    rows.push({ what: `PyTorch ${t} thread(s)`, s_per_step: s, tokens_per_s: STEP_TOKENS / s, gflop_per_s: flops / s / 1e9 });
-  }
-  for (const row of rows) for (const key of ['s_per_step', 'tokens_per_s', 'gflop_per_s']) row[key] = Number((row[key] as number).toPrecision(3));
+  const rows: Array<Record<string, string | number>> = [];
+  const row = (what: string, s: number) => ({ what, s_per_step: s, tokens_per_s: STEP_TOKENS / s, gflop_per_s: flops / s / 1e9 });
+  for (const v of variants) rows.push(row(v.name, median(v.seconds)));
+  for (const t of torchThreads) if (torch[t]!.length > 0) rows.push(row(`PyTorch ${t} thread(s)`, median(torch[t]!)));
+  for (const r of rows) for (const key of ['s_per_step', 'tokens_per_s', 'gflop_per_s']) r[key] = Number((r[key] as number).toPrecision(3));
   console.table(rows);
+  const best = median(variants.at(-1)!.seconds);
+  const gflops = flops / best / 1e9;
   const torchBest = Math.min(...torchThreads.filter((t) => torch[t]!.length > 0).map((t) => median(torch[t]!)));
   const summary = {
     backend,
     cores,
+    threads: pool?.threads ?? 1,
     step_gflop: flops / 1e9,
     ceiling_gflop_per_s: { one_thread: threaded ? median(ceilingOne) : undefined, all_threads: median(ceilingAll) },
     percent_of_ceiling_all_threads: (100 * gflops) / median(ceilingAll),
-    ...(Number.isFinite(torchBest) ? { over_pytorch_best: torchBest / stepSeconds } : {}),
+    parallel_speedup: median(variants[0]!.seconds) / best,
+    ...(Number.isFinite(torchBest) ? { over_pytorch_best: torchBest / best } : {}),
     load_average: os.loadavg()[0],
     tensors_after: numTensors,
   };
   console.log(
     `ceiling (median): ${threaded ? `${median(ceilingOne).toFixed(1)} GFLOP/s on 1 thread, ` : ''}${median(ceilingAll).toFixed(1)} GFLOP/s on ${threaded ? cores : 'all'} thread(s); ` +
-      `prefopt ${gflops.toFixed(1)} GFLOP/s = ${summary.percent_of_ceiling_all_threads.toFixed(0)}% of it` +
-      (summary.over_pytorch_best !== undefined ? `; prefopt / PyTorch (best) = ${summary.over_pytorch_best.toFixed(2)}x` : ''),
+      `${variants.at(-1)!.name}: ${gflops.toFixed(1)} GFLOP/s = ${summary.percent_of_ceiling_all_threads.toFixed(0)}% of it` +
+      (summary.over_pytorch_best !== undefined ? `; prefopt / PyTorch (best) = ${summary.over_pytorch_best.toFixed(2)}x` : '') +
+      `; load average ${summary.load_average.toFixed(1)}`,
   );
   const file = await writeResults('dpo-step', [...rows, summary]);
   console.log(`results: ${path.relative(process.cwd(), file)}`);

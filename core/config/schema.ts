@@ -121,6 +121,7 @@ export const TRAIN_SCHEMA: Schema = {
     evalEvery: int(0, { default: 0, description: 'Evaluate every N optimizer steps; 0: only at the end.' }),
     saveEvery: int(0, { default: 500, description: 'Checkpoint every N optimizer steps; 0: only at the end.' }),
     saveTotalLimit: int(1, { description: 'Keep only the newest N checkpoints (older ones are deleted after each save); all when absent.' }),
+    workers: int(1, { description: "Threads computing each micro-batch's gradient, the main one included (data parallel: each its own TensorFlow.js engine and copy of the weights, the micro-batch split between them); the number of cores when absent on wasm and cpu, 1 on native backends. Not with LoRA or batch-coupled losses (one thread then)." }),
     precomputeReference: { type: 'boolean', default: false, description: "Compute the reference log-probs once before training and cache them in the run directory (reference-cache/), instead of running the reference model on every batch." },
   },
 };

@@ -108,6 +108,8 @@ export interface TrainSection {
   /** Keep only the newest N checkpoints. */
   saveTotalLimit?: number;
   precomputeReference: boolean;
+  /** Threads per micro-batch gradient (core/train/parallel); the number of cores when absent (wasm, cpu). */
+  workers?: number;
 }
 
 export type BackendConfig = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';

@@ -1,8 +1,10 @@
 /**
  * Worker threads that run one of prefopt's own modules, from TypeScript sources (under tsx) or from
  * compiled JavaScript alike: the module is found beside the caller with the caller's extension.
- * Node 20 does not apply tsx's loader to a worker started from a `.ts` file, so such a worker
- * first registers tsx (its `esm/api`) and then imports the module.
+ * Node 20 applies neither a loader registered with tsx's API (bin/prefopt.js) nor `--import tsx`
+ * to a worker's own modules, so where tsx is installed a worker first registers it (ESM and
+ * CommonJS, as bin/prefopt.js does: TypeScript plugins load in workers too) and then imports the
+ * module.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -14,11 +16,23 @@ export function siblingModule(callerUrl: string, name: string): URL {
   return new URL(`./${name}${path.extname(fileURLToPath(callerUrl))}`, callerUrl);
 }
 
-/** Starts a worker thread running the module at `moduleUrl` (a `.ts` module is loaded through tsx). */
+/** tsx's two registration entry points, or undefined where tsx is not installed. */
+function tsxApis(): { esm: string; cjs: string } | undefined {
+  try {
+    return { esm: import.meta.resolve('tsx/esm/api'), cjs: import.meta.resolve('tsx/cjs/api') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts a worker thread running the module at `moduleUrl`, through tsx where tsx is installed. */
 export function startModuleWorker(moduleUrl: URL, options: WorkerOptions = {}): Worker {
-  if (!moduleUrl.pathname.endsWith('.ts')) return new Worker(moduleUrl, options);
-  const api = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(moduleUrl.href)}); })`;
+  const apis = tsxApis();
+  if (!apis) return new Worker(moduleUrl, options);
+  const code = [
+    `Promise.all([import(${JSON.stringify(apis.cjs)}), import(${JSON.stringify(apis.esm)})])`,
+    `.then(([cjs, esm]) => { cjs.register(); esm.register(); return import(${JSON.stringify(moduleUrl.href)}); })`,
+  ].join('');
   return new Worker(code, { ...options, eval: true });
 }
 

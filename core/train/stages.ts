@@ -13,6 +13,7 @@ import type { HfTokenizer } from '../model/hf-tokenizer.ts';
 import type { CausalLM } from '../model/llama.ts';
 import { evaluatePreference, evaluateSft } from './held-out.ts';
 import { preferenceObjective, sftObjective, type Objective } from './objectives.ts';
+import type { ObjectiveSpec, Share } from './parallel/shares.ts';
 import { adapterFreeReference, frozenReference, loadReferenceModel, precomputedReference, type ReferenceSource } from './reference.ts';
 import { cloneModel } from './start-model.ts';
 
@@ -21,6 +22,10 @@ export interface TrainingStage {
   readonly exampleCount: number;
   /** The objective of the microbatch made of these training examples (indices into the set). */
   objective(indices: readonly number[]): () => Objective;
+  /** The same microbatch (or a part of it) as data, for a data-parallel thread (core/train/parallel). */
+  share(indices: readonly number[]): Share;
+  /** The objective as data a gradient worker rebuilds it from. */
+  readonly objectiveSpec: ObjectiveSpec;
   /** Tokens (prompt + completion, no padding) the microbatch feeds the model. */
   tokenCount(indices: readonly number[]): number;
   /** Held-out metrics (without the `eval_` prefix); empty when there is no held-out split. */
@@ -48,12 +53,18 @@ async function sftStage(config: PrefoptConfig, { model, tokenizer, log }: StageC
   const held = config.data.eval ? await loadSftDataset(config.data.eval, tokenizer, dataOptions(config)) : undefined;
   if (held) log(formatLoadStats(held.stats));
   const rows = (indices: readonly number[]): SftExample[] => indices.map((i) => train.examples[i]!);
+  const share = (indices: readonly number[]): Extract<Share, { kind: 'sft' }> => ({
+    kind: 'sft',
+    batch: collateSequences(rows(indices).map((e) => e.sequence), { padTokenId: tokenizer.padTokenId }),
+  });
   return {
     exampleCount: train.examples.length,
     objective(indices) {
-      const batch = collateSequences(rows(indices).map((e) => e.sequence), { padTokenId: tokenizer.padTokenId });
+      const { batch } = share(indices);
       return () => sftObjective(model, batch);
     },
+    share,
+    objectiveSpec: { kind: 'sft' },
     tokenCount: (indices) => rows(indices).reduce((sum, e) => sum + e.sequence.ids.length, 0),
     evaluate: (batchSize) => (held?.examples.length ? evaluateSft(model, held.examples, { batchSize, padTokenId: tokenizer.padTokenId }) : {}),
     dispose() {},
@@ -76,14 +87,19 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log }: 
   if (held) log(formatLoadStats(held.stats));
   const reference = loss.requiresReference ? await referenceFor(config, model, tokenizer, [...train.examples, ...(held?.examples ?? [])], log) : undefined;
   const pairs = (indices: readonly number[]): PreferenceExample[] => indices.map((i) => train.examples[i]!);
+  const share = (indices: readonly number[]): Extract<Share, { kind: 'preference' }> => {
+    const items = pairs(indices);
+    const batch = collatePreference(items, { padTokenId: tokenizer.padTokenId });
+    return { kind: 'preference', batch, reference: reference?.logps(items, batch) };
+  };
   return {
     exampleCount: train.examples.length,
     objective(indices) {
-      const items = pairs(indices);
-      const batch = collatePreference(items, { padTokenId: tokenizer.padTokenId });
-      const referenceLogps = reference?.logps(items, batch);
+      const { batch, reference: referenceLogps } = share(indices);
       return () => preferenceObjective(model, batch, loss, params, referenceLogps);
     },
+    share,
+    objectiveSpec: { kind: 'preference', loss: config.loss, plugins: config.plugins },
     tokenCount: (indices) => pairs(indices).reduce((sum, pair) => sum + pair.chosen.ids.length + pair.rejected.ids.length, 0),
     evaluate: (batchSize) =>
       held?.examples.length ? evaluatePreference(model, held.examples, { loss, params, reference, batchSize, padTokenId: tokenizer.padTokenId }) : {},

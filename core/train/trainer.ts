@@ -9,6 +9,7 @@
  * batches as one that was never interrupted.
  */
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import type { LoadedConfig } from '../config/load.ts';
 import type { PrefoptConfig } from '../config/types.ts';
 import { batchesPerEpoch, iterateBatches } from '../data/iterate.ts';
@@ -22,12 +23,13 @@ import type { CausalLM } from '../model/llama.ts';
 import { describeBackend, selectBackend } from '../runtime/backend.ts';
 import { clipByGlobalNorm, computeGradients, GradientAccumulator, globalNorm } from './gradients.ts';
 import { AdamW } from './optimizer.ts';
+import { GradientPool, threadsFor } from './parallel/pool.ts';
 import { createProgress } from './progress.ts';
 import { modelCard } from './model-card.ts';
 import { plotRun } from './run-plots.ts';
 import { latestCheckpoint, MetricsLog, namedCheckpoint, prepareRunDir, restoreCheckpoint, rotateCheckpoints, saveCheckpoint } from './run-dir.ts';
 import { learningRateAt, warmupStepsFor } from './schedule.ts';
-import { describeStage, loadStage } from './stages.ts';
+import { describeStage, loadStage, type TrainingStage } from './stages.ts';
 import { startingModel } from './start-model.ts';
 import { WeightedMeans } from './weighted-means.ts';
 
@@ -76,6 +78,27 @@ function diagnose(metrics: Record<string, number>, norm: number): string {
   return bad.join(', ');
 }
 
+/**
+ * Data-parallel gradients over `threads` threads (core/train/parallel), or undefined for one
+ * thread: asked for, a batch-coupled loss, or a loss the workers cannot load (then said why).
+ */
+async function startPool(model: CausalLM, stage: TrainingStage, threads: number, say: (line: string) => void): Promise<GradientPool | undefined> {
+  if (threads <= 1) return undefined;
+  let pool: GradientPool;
+  try {
+    pool = await GradientPool.start(model, stage.objectiveSpec, { threads });
+  } catch (error) {
+    say(`gradients: 1 thread (the gradient workers could not start: ${(error as Error).message})`);
+    return undefined;
+  }
+  if (pool.threads > 1) {
+    say(`gradients: ${pool.threads} threads (train.workers)`);
+    return pool;
+  }
+  await pool.dispose();
+  return undefined;
+}
+
 /** Runs the training a loaded config describes: batch, gradients, clip, step, log, evaluate, save. */
 export async function train(loaded: LoadedConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const { config } = loaded;
@@ -97,6 +120,7 @@ export async function train(loaded: LoadedConfig, options: TrainOptions = {}): P
   if (lora) say(`LoRA r=${lora.settings.r} alpha=${lora.settings.alpha} on ${lora.layers.size} layers: ${lora.parameterCount().toLocaleString('en-US')} trainable parameters, base weights frozen`);
   const stage = await loadStage(loaded, { model, tokenizer, log: say });
   if (stage.exampleCount === 0) throw new UserError(`${config.data.train}: no usable training examples`);
+  const pool = await startPool(model, stage, lora ? 1 : threadsFor(t.workers, tf.getBackend()), say);
 
   const totalSteps = t.maxSteps ?? Math.ceil((batchesPerEpoch(stage.exampleCount, t.batchSize) * t.epochs) / t.gradientAccumulation);
   const schedule = { peak: t.learningRate, warmupSteps: warmupStepsFor(t, totalSteps), totalSteps, schedule: t.schedule };
@@ -156,9 +180,12 @@ export async function train(loaded: LoadedConfig, options: TrainOptions = {}): P
         const next = batches.next();
         if (next.done) break;
         epoch = next.value.epoch;
-        const objective = stage.objective(next.value.items);
+        const items = next.value.items;
         const call = step * t.gradientAccumulation + m; // numbers LoRA's dropout masks, so a resumed run draws the same
-        const result = computeGradients(model, lora ? () => lora.withDropout(call, objective) : objective, 1 / t.gradientAccumulation);
+        const objective = pool ? undefined : stage.objective(items);
+        const result = pool
+          ? pool.computeGradients(pool.split(items).map((part) => stage.share(part)), 1 / t.gradientAccumulation)
+          : computeGradients(model, lora ? () => lora.withDropout(call, objective!) : objective!, 1 / t.gradientAccumulation);
         accumulator.add(result.grads);
         micro.add(result.metrics, next.value.items.length);
         const tokens = stage.tokenCount(next.value.items);
@@ -222,6 +249,7 @@ export async function train(loaded: LoadedConfig, options: TrainOptions = {}): P
     return { runDir, modelDir, steps: step, seconds: (Date.now() - startedAt) / 1000, train: lastTrain, eval: lastEval };
   } finally {
     progress.stop();
+    await pool?.dispose();
     accumulator.dispose();
     stage.dispose();
     optimizer.dispose();

@@ -1,0 +1,185 @@
+/**
+ * Data-parallel gradients on every core: wasm runs TensorFlow.js on one thread in Node (its
+ * threaded build does not start there), so a microbatch is split into contiguous shares, the main
+ * thread computes the first and `threads - 1` worker threads (worker.ts, each its own engine and
+ * copy of the weights) the others, at the same time. The shares' gradients are summed in share
+ * order (fixed split, fixed order: deterministic for a given thread count) and handed to the one
+ * optimizer in the main thread, whose updated weights the workers read before the next request.
+ *
+ * `computeGradients(shares, scale)` has the single-thread `computeGradients`'s result (gradients
+ * keyed by weight name, already scaled, and the microbatch's metrics, see `combineMetrics`) and is
+ * synchronous too.
+ */
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../../errors.ts';
+import type { CausalLM } from '../../model/llama.ts';
+import { defaultThreadCount, siblingModule, startModuleWorker } from '../../runtime/threads.ts';
+import { computeGradients, type MicrobatchGradients } from '../gradients.ts';
+import { weightSlots, type GradientRequest, type WeightSlot, type WorkerInit, type WorkerReply } from './protocol.ts';
+import { combineMetrics, resolveObjective, shareObjective, shareWeights, splitEvenly, splittable, type ObjectiveSpec, type ResolvedObjective, type Share } from './shares.ts';
+
+interface WorkerHandle {
+  worker: Worker;
+  port: MessagePort;
+  grads: Float32Array;
+}
+
+/** Threads for a backend: `requested`, else every core on wasm and cpu (one-threaded engines), else 1. */
+export function threadsFor(requested: number | undefined, backend: string): number {
+  if (requested !== undefined) return requested;
+  return backend === 'wasm' || backend === 'cpu' ? defaultThreadCount() : 1;
+}
+
+export interface GradientPoolOptions {
+  /** Threads computing each microbatch, the main thread included (1: no workers). */
+  threads: number;
+}
+
+export class GradientPool {
+  private constructor(
+    private readonly model: CausalLM,
+    private readonly objective: ResolvedObjective,
+    private readonly slots: WeightSlot[],
+    private readonly weights: Float32Array,
+    private readonly signals: Int32Array,
+    private readonly workers: WorkerHandle[],
+  ) {
+    this.slotOf = new Map(slots.map((slot) => [slot.name, slot]));
+  }
+
+  private readonly slotOf: Map<string, WeightSlot>;
+
+  /**
+   * Starts `threads - 1` workers on the current backend, each with a copy of `model`'s weights
+   * and the objective `spec` describes. A batch-coupled loss is not split: no workers then.
+   */
+  static async start(model: CausalLM, spec: ObjectiveSpec, options: GradientPoolOptions): Promise<GradientPool> {
+    const objective = await resolveObjective(spec);
+    const adapters = model.trainable !== model.params; // LoRA: workers hold no adapters
+    const threads = splittable(objective) && !adapters ? Math.max(1, Math.floor(options.threads)) : 1;
+    const slots = weightSlots(model.params);
+    const total = slots.reduce((sum, s) => sum + s.size, 0);
+    const weightsBuffer = new SharedArrayBuffer(threads > 1 ? total * 4 : 0);
+    const signalsBuffer = new SharedArrayBuffer(4 * Math.max(1, threads));
+    const pool = new GradientPool(model, objective, slots, new Float32Array(weightsBuffer), new Int32Array(signalsBuffer), []);
+    if (threads === 1) return pool;
+    pool.uploadWeights();
+    const backend = tf.getBackend();
+    try {
+      for (let index = 1; index < threads; index++) {
+        const grads = new SharedArrayBuffer(total * 4);
+        const { port1, port2 } = new MessageChannel();
+        const init: WorkerInit = { backend, config: model.config, slots, objective: spec, weights: weightsBuffer, grads, signals: signalsBuffer, index, port: port2 };
+        const worker = startModuleWorker(siblingModule(import.meta.url, 'worker'), { workerData: init, transferList: [port2] });
+        worker.unref();
+        pool.workers.push({ worker, port: port1, grads: new Float32Array(grads) });
+      }
+      // Workers start in parallel; wait for every one's 'ready' (or its error) without blocking the loop.
+      await Promise.all(pool.workers.map((_, i) => pool.awaitReply(i + 1)));
+    } catch (error) {
+      await pool.dispose();
+      throw error;
+    }
+    return pool;
+  }
+
+  /** Threads each microbatch is split over (1 when the loss is batch-coupled or no workers were asked for). */
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
+  /** Splits a microbatch's items into one contiguous share per thread. */
+  split<T>(items: readonly T[]): T[][] {
+    return splitEvenly(items, this.threads);
+  }
+
+  /**
+   * Gradients of `scale` x the microbatch's objective, the microbatch given as its shares (at most
+   * `threads`; see `split`), and the microbatch's metrics (share metrics weighted as the shares).
+   */
+  computeGradients(shares: readonly Share[], scale: number): MicrobatchGradients {
+    if (shares.length === 0) throw new Error('computeGradients: no shares');
+    if (shares.length > this.threads) throw new Error(`computeGradients: ${shares.length} shares for ${this.threads} threads`);
+    const weights = shareWeights(shares);
+    const remote = shares.slice(1);
+    if (remote.length > 0) {
+      this.uploadWeights();
+      remote.forEach((share, i) => {
+        const request: GradientRequest = { type: 'gradients', share, scale: scale * weights[i + 1]! };
+        this.workers[i]!.port.postMessage(request);
+      });
+    }
+    let local: MicrobatchGradients | undefined;
+    let failure: unknown;
+    try {
+      local = computeGradients(this.model, () => shareObjective(this.model, this.objective, shares[0]!), scale * weights[0]!);
+    } catch (error) {
+      failure = error;
+    }
+    const replies = remote.map((_, i) => this.waitReply(i + 1));
+    const bad = replies.find((r): r is Extract<WorkerReply, { type: 'error' }> => r.type === 'error');
+    if (failure !== undefined || bad) {
+      if (local) tf.dispose([...local.grads.values()]);
+      if (failure !== undefined) throw failure;
+      throw bad!.userError ? new UserError(bad!.message) : Object.assign(new Error(`gradient worker: ${bad!.message}`), { stack: bad!.stack });
+    }
+    const grads = local!.grads;
+    replies.forEach((reply, i) => {
+      const r = reply as Extract<WorkerReply, { type: 'gradients' }>;
+      const view = this.workers[i]!.grads;
+      for (const name of r.names) {
+        const slot = this.slotOf.get(name)!;
+        const add = tf.tensor(view.slice(slot.offset, slot.offset + slot.size), slot.shape, 'float32');
+        const previous = grads.get(name);
+        grads.set(name, previous ? tf.add(previous, add) : add);
+        if (previous) {
+          previous.dispose();
+          add.dispose();
+        }
+      }
+    });
+    const metrics = combineMetrics(shares, [local!.metrics, ...replies.map((r) => (r as Extract<WorkerReply, { type: 'gradients' }>).metrics)]);
+    return { grads, metrics };
+  }
+
+  /** Stops the workers. */
+  async dispose(): Promise<void> {
+    const workers = this.workers.splice(0);
+    for (const w of workers) w.port.close();
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+  }
+
+  /** Writes the model's current weights into the shared buffer the workers read. */
+  private uploadWeights(): void {
+    for (const slot of this.slots) this.weights.set(this.model.params.get(slot.name)!.dataSync() as Float32Array, slot.offset);
+  }
+
+  /** Blocks until worker `index` has replied; returns the reply. */
+  private waitReply(index: number): WorkerReply {
+    Atomics.wait(this.signals, index, 0);
+    Atomics.store(this.signals, index, 0);
+    let received = receiveMessageOnPort(this.workers[index - 1]!.port);
+    while (!received) {
+      Atomics.wait(this.signals, index, 0, 1); // the message may trail the signal by a moment
+      received = receiveMessageOnPort(this.workers[index - 1]!.port);
+    }
+    return received.message as WorkerReply;
+  }
+
+  /** Waits for worker `index`'s reply without blocking the event loop (used at start-up); throws its error. */
+  private async awaitReply(index: number): Promise<void> {
+    const handle = this.workers[index - 1]!;
+    const exited = new Promise<never>((_, reject) => {
+      handle.worker.once('error', reject);
+      handle.worker.once('exit', (code) => reject(new Error(`gradient worker ${index} exited (code ${code}) before it was ready`)));
+    });
+    exited.catch(() => undefined); // after start-up, an exit is dispose()'s doing
+    const signalled = (async () => {
+      while (Atomics.load(this.signals, index) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    })();
+    await Promise.race([signalled, exited]);
+    const reply = this.waitReply(index);
+    if (reply.type === 'error') throw reply.userError ? new UserError(reply.message) : Object.assign(new Error(`gradient worker ${index}: ${reply.message}`), { stack: reply.stack });
+  }
+}
