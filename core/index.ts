@@ -14,6 +14,8 @@ export { selectBackend, describeBackend, BACKEND_NAMES, type BackendName } from 
 // Config: run configs (YAML/JSON, validated by ajv against the config schema).
 export { loadConfig, resolveConfig, type LoadedConfig, type LoadConfigOptions } from './config/load.ts';
 export type { PrefoptConfig, ModelInitConfig, BackendConfig } from './config/types.ts';
+export { readConfigDocument, compileSchema, validateDocument, type ConfigDocument } from './config/document.ts';
+export { lossSchema, MODEL_INIT_SCHEMA } from './config/schema.ts';
 
 // Training.
 export { train, TrainingDiverged, type TrainOptions, type TrainResult, type TaskMetricHook } from './train/trainer.ts';

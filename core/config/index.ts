@@ -7,3 +7,4 @@ export { loadConfig, resolveConfig, configValidator, type LoadConfigOptions, typ
 export { parseOverride, applyOverrides, type Override } from './overrides.ts';
 export { configuredLoss } from './loss.ts';
 export { renderConfigDocs } from './docs.ts';
+export { readConfigDocument, parseDocument, compileSchema, validateDocument, lineOf, type ConfigDocument } from './document.ts';

@@ -4,12 +4,12 @@
  * schema), defaults filled. Errors name the file, the key path and the rule:
  * `config.yaml: loss.beta must be > 0 (got -1; line 5)`.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
-import YAML, { LineCounter, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { UserError } from '../errors.ts';
 import { createLossRegistry, loadPlugin, type LossRegistry } from '../loss/index.ts';
+import { lineOf, readConfigDocument } from './document.ts';
 import { describeConfigError, errorSegments, keyPath, offendingValue, primaryError } from './errors.ts';
 import { applyOverrides, overrideFor, parseOverride, type Override } from './overrides.ts';
 import { buildConfigSchema, DEFAULT_LOSS } from './schema.ts';
@@ -33,28 +33,6 @@ export interface LoadedConfig {
   registry: LossRegistry;
   /** The config file as named. */
   source: string;
-}
-
-/** The source text of a config as a YAML document (JSON is YAML), or a UserError naming the line. */
-function parseDocument(text: string, source: string): { value: unknown; doc: Document; lines: LineCounter } {
-  const lines = new LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter: lines });
-  const problem = doc.errors[0];
-  if (problem) {
-    const line = problem.linePos?.[0].line;
-    throw new UserError(`${source}${line ? `:${line}` : ''}: invalid ${/\.json$/i.test(source) ? 'JSON/' : ''}YAML: ${problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
-  }
-  return { value: doc.toJS(), doc, lines };
-}
-
-function lineOf(doc: Document | undefined, lines: LineCounter | undefined, segments: (string | number)[]): number | undefined {
-  if (!doc || !lines) return undefined;
-  for (let n = segments.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(segments.slice(0, n), true);
-    const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    if (range) return lines.linePos(range[0]).line;
-  }
-  return undefined;
 }
 
 const PATH_LIKE = /^(\.{1,2}[\\/]|\/)|\.(ts|js|mjs|cjs|mts)$/;
@@ -158,13 +136,7 @@ export async function resolveConfig(
 
 /** Reads, overrides and validates a config file (.yaml, .yml or .json). */
 export async function loadConfig(file: string, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UserError(`${file}: cannot read the config: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  const { value, doc, lines } = parseDocument(text, file);
+  const { value, doc, lines } = await readConfigDocument(file);
   return resolveConfig(value ?? {}, {
     source: file,
     baseDir: path.dirname(path.resolve(file)),

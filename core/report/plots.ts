@@ -63,7 +63,7 @@ export function lineChartSpec(chart: LineChart): TopLevelSpec {
   const panels = chart.panels ?? [...new Set(values.map((p) => p.panel))];
   const seriesOrder = chart.series ?? [...new Set(values.map((p) => p.series))];
   const replicated = hasReplicates(chart.points);
-  const x = { field: 'x', type: 'quantitative', title: chart.xTitle, scale: { type: chart.xScale ?? 'linear', zero: false } };
+  const x = { field: 'x', type: 'quantitative', title: chart.xTitle, scale: chart.xScale === 'log' ? { type: 'log' } : { type: 'linear', zero: false } };
   const color = { field: 'series', type: 'nominal', title: chart.seriesTitle ?? 'series', sort: seriesOrder };
   const layers: unknown[] = [];
   if (chart.perSeedLines) {

@@ -15,7 +15,7 @@ const CORE = path.join(REPO_ROOT, 'core');
 const PUBLIC_API = path.join(CORE, 'index.ts');
 
 test('the scanner finds imports (so the checks below can fail)', () => {
-  const found = specifiers(path.join(ARENA, 'reproduce', 'experiment.ts'));
+  const found = specifiers(path.join(ARENA, 'compare', 'run.ts'));
   assert.ok(found.some((s) => s.spec === '../../core/index.ts'));
 });
 

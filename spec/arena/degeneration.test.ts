@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { degeneration, isWellFormed, repeatedNgramRate } from '../../arena/reproduce/degeneration.ts';
+import { degeneration, isWellFormed, repeatedNgramRate } from '../../arena/compare/degeneration.ts';
 
 const GOOD = 'Ann has 3*4=12 apples.\nAnn has 12-5=7 apples left.\n#### 7';
 

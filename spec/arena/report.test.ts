@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildReport } from '../../arena/reproduce/report.ts';
-import { summarizeRun, spread, tableRows, type MetricsRecord, type RunSummary } from '../../arena/reproduce/summary.ts';
-import { formatMarkdownTable, formatTextTable } from '../../arena/reproduce/table.ts';
-import { verdict } from '../../arena/reproduce/verdict.ts';
+import { analyze, findComparison, type RunResult } from '../../arena/compare/analysis.ts';
+import { buildReport } from '../../arena/compare/report.ts';
+import { summarizeRun, tableRows, type MetricsRecord, type RunSummary } from '../../arena/compare/summary.ts';
+import { formatMarkdownTable, formatTextTable } from '../../arena/compare/table.ts';
+import { judgeClaims } from '../../arena/reproduce/claims.ts';
 
 /** A synthetic metrics.jsonl: training lines every 5 steps, evaluations at 10 and 20. */
 function history(finalAccuracy: number, pushed: number): MetricsRecord[] {
@@ -29,7 +30,7 @@ function run(method: string, lrLabel: string, learningRate: number, seed: number
 }
 
 test('summarizeRun takes the final evaluation, and averages the pushed-below-reference fraction over training lines', () => {
-  const s = run('dpo', 'high', 1e-3, 1, 0.3);
+  const s = run('dpo', '1e-3', 1e-3, 1, 0.3);
   assert.equal(s.accuracyBefore, 0.5);
   assert.equal(s.accuracyAfter, 0.3);
   assert.equal(s.rewardAccuracy, 0.9);
@@ -42,73 +43,89 @@ test('summarizeRun takes the final evaluation, and averages the pushed-below-ref
   assert.ok(Number.isNaN(summarizeRun({ method: 'x', lrLabel: 'l', learningRate: 1, seed: 0 }, [], before).accuracyAfter), 'no evaluation: NaN, shown as n/a');
 });
 
-test('tableRows groups by method and learning rate, aggregates seeds (mean, sample sd) and orders methods as asked', () => {
+test('tableRows groups by method and learning rate, a cell is mean ± standard error over seeds, methods in the order asked', () => {
   const runs = [
-    run('minor-dpo', 'high', 1e-3, 1, 0.6), run('dpo', 'high', 1e-3, 1, 0.2), run('dpo', 'low', 1e-4, 1, 0.55),
-    run('dpo', 'high', 1e-3, 2, 0.4), run('minor-dpo', 'high', 1e-3, 2, 0.6), run('minor-dpo', 'low', 1e-4, 1, 0.55),
+    run('minor-dpo', '1e-3', 1e-3, 1, 0.6), run('dpo', '1e-3', 1e-3, 1, 0.2), run('dpo', '1e-4', 1e-4, 1, 0.55),
+    run('dpo', '1e-3', 1e-3, 2, 0.4), run('minor-dpo', '1e-3', 1e-3, 2, 0.6), run('minor-dpo', '1e-4', 1e-4, 1, 0.55),
   ];
   const rows = tableRows(runs, ['dpo', 'minor-dpo']);
-  assert.deepEqual(rows.map((r) => [r.method, r.lrLabel, r.seeds]), [['dpo', 'low', 1], ['dpo', 'high', 2], ['minor-dpo', 'low', 1], ['minor-dpo', 'high', 2]]);
+  assert.deepEqual(rows.map((r) => [r.method, r.lrLabel, r.seeds]), [['dpo', '1e-4', 1], ['dpo', '1e-3', 2], ['minor-dpo', '1e-4', 1], ['minor-dpo', '1e-3', 2]]);
   const dpoHigh = rows[1]!.values.accuracyAfter;
   assert.ok(Math.abs(dpoHigh.mean - 0.3) < 1e-12);
-  assert.ok(Math.abs(dpoHigh.sd - Math.sqrt(0.02)) < 1e-12);
-  assert.deepEqual(spread([1]), { mean: 1, sd: 0, n: 1 });
-  assert.deepEqual(spread([Number.NaN, 2, 4]), { mean: 3, sd: Math.SQRT2, n: 2 });
+  // sd of [0.2, 0.4] = sqrt(0.02); se = sd / sqrt(2) = 0.1.
+  assert.ok(Math.abs(dpoHigh.se - 0.1) < 1e-12);
 
   const text = formatTextTable(rows);
   const lines = text.split('\n');
-  assert.match(lines[0]!, /^method\s+lr\s+test acc %\s+reward acc %/);
+  assert.match(lines[0]!, /^method\s+lr\s+seeds\s+test acc %\s+reward acc %/);
   assert.equal(lines.length, 2 + rows.length);
-  assert.match(text, /dpo\s+1e-3 \(high\)\s+50\.0 ± 0\.0 -> 30\.0 ± 14\.1/);
-  assert.match(text, /minor-dpo\s+1e-4 \(low\)\s+50\.0 -> 55\.0\s+90\.0/);
-  assert.match(text, /pushed below ref %/);
+  assert.match(text, /dpo\s+1e-3\s+2\s+50\.0 -> 30\.0 ± 10\.0/);
+  assert.match(text, /minor-dpo\s+1e-4\s+1\s+50\.0 -> 55\.0\s+90\.0/);
   const md = formatMarkdownTable(rows);
-  assert.match(md, /^\| method \| lr \| test acc % \|/);
-  assert.match(md, /\| minor-dpo \| 1e-3 \(high\) \| 50\.0 ± 0\.0 -> 60\.0 ± 0\.0 \| 90\.0 ± 0\.0 \|/);
+  assert.match(md, /^\| method \| lr \| seeds \| test acc % \|/);
+  assert.match(md, /\| minor-dpo \| 1e-3 \| 2 \| 50\.0 -> 60\.0 ± 0\.0 \| 90\.0 ± 0\.0 \|/);
   assert.match(md, /- \*\*pushed below ref %\*\*: .*0 for MinorDPO by design/);
 });
 
-test('the verdict follows the numbers: supported, contradicted or inconclusive at the highest learning rate', () => {
-  const rows = (dpoAcc: number, minorAcc: number) =>
-    tableRows([run('dpo', 'low', 1e-4, 1, 0.55), run('dpo', 'high', 1e-3, 1, dpoAcc), run('minor-dpo', 'low', 1e-4, 1, 0.55), run('minor-dpo', 'high', 1e-3, 1, minorAcc)]);
-  const supported = verdict(rows(0.1, 0.55), 200);
-  assert.equal(supported.outcome, 'supported');
-  assert.match(supported.lines.join('\n'), /DPO degraded at the high learning rate/);
-  assert.match(supported.lines.join('\n'), /dpo at lr 1e-3 \(high\): test accuracy 50\.0% -> 10\.0% \(-40\.0 points\)/);
-  const contradicted = verdict(rows(0.6, 0.2), 200);
-  assert.equal(contradicted.outcome, 'contradicted');
-  assert.match(contradicted.lines.join('\n'), /goes against the paper's claim/);
-  const unclear = verdict(rows(0.5, 0.52), 200);
-  assert.equal(unclear.outcome, 'inconclusive');
-  assert.match(unclear.lines.join('\n'), /DPO did not clearly degrade/);
-  assert.match(unclear.lines.join('\n'), /neither supports nor refutes/);
-  assert.equal(verdict(tableRows([run('dpo', 'high', 1e-3, 1, 0.5)]), 100).outcome, 'inconclusive');
-  // Same accuracy, but DPO's answers degenerate: supported on well-formedness.
-  const degenerate = tableRows([
-    { ...run('dpo', 'high', 1e-3, 1, 0.05), malformedAfter: 0.8 },
-    { ...run('minor-dpo', 'high', 1e-3, 1, 0.04), malformedAfter: 0.01 },
+/** Per-question scores with `right` of `n` questions correct, the first ones. */
+const scores = (right: number, n: number) => Array.from({ length: n }, (_, i) => (i < right ? 1 : 0));
+
+function result(method: string, lr: number, seed: number, right: number, n = 100): RunResult {
+  return { summary: { ...run(method, lr.toExponential(0), lr, seed, right / n) }, correct: scores(right, n), samples: [], seconds: 1 };
+}
+
+test('analyze pairs every method with the SFT model and with each other at each rate; a clear gain, a clear loss and no difference read as such', () => {
+  const sft = scores(40, 100);
+  const runs = [1, 2, 3].flatMap((seed) => [
+    result('dpo', 1e-4, seed, 40), result('minor-dpo', 1e-4, seed, 60),
+    result('dpo', 1e-3, seed, 5), result('minor-dpo', 1e-3, seed, 40),
   ]);
-  const byForm = verdict(degenerate, 96);
-  assert.equal(byForm.outcome, 'supported');
-  assert.match(byForm.lines.join('\n'), /DPO's answers degenerated more: 80\.0% malformed after DPO vs 1\.0% after MinorDPO/);
-  assert.match(byForm.lines.join('\n'), /MinorDPO kept its answers well-formed/);
+  const analysis = analyze(runs, sft, ['dpo', 'minor-dpo']);
+  assert.equal(analysis.comparisons.length, 6, '2 rates x (2 vs SFT + 1 pair)');
+  const same = findComparison(analysis, 1e-4, 'SFT', 'dpo')!;
+  assert.deepEqual([same.mean, same.low, same.high, same.clear], [0, 0, 0, false]);
+  const gain = findComparison(analysis, 1e-4, 'dpo', 'minor-dpo')!;
+  assert.ok(Math.abs(gain.mean - 0.2) < 1e-12 && gain.clear && gain.low > 0, JSON.stringify(gain));
+  const flipped = findComparison(analysis, 1e-4, 'minor-dpo', 'dpo')!;
+  assert.ok(Math.abs(flipped.mean + 0.2) < 1e-12 && flipped.high < 0);
+  assert.match(analysis.lines.join('\n'), /lr 1e-4: minor-dpo - dpo = \+20\.0 points test accuracy \(95% interval \[\+\d+\.\d, \+\d+\.\d\] points; sign test 60:0, p = .*; 3 seeds x 100 questions\): minor-dpo is clearly better\./);
+  assert.match(analysis.lines.join('\n'), /lr 1e-3: dpo - SFT = -35\.0 points .*: dpo is clearly worse\./);
+  assert.match(analysis.lines.join('\n'), /lr 1e-4: dpo - SFT = \+0\.0 points .*: no clear difference\./);
+
+  const claims = judgeClaims(analysis, [1e-4, 1e-3], ['dpo', 'minor-dpo']);
+  const outcome = (claim: string) => claims.find((c) => c.claim === claim)?.outcome;
+  assert.equal(outcome('low rate: dpo raises accuracy over SFT'), 'inconclusive');
+  assert.equal(outcome('low rate: minor-dpo raises accuracy over SFT'), 'supported');
+  assert.equal(outcome('low rate: MinorDPO >= DPO'), 'supported');
+  assert.equal(outcome('high rate: MinorDPO > DPO'), 'supported');
 });
 
-test('report.md holds the setup, the table, the verdict, the plots and samples', () => {
-  const rows = tableRows([run('dpo', 'high', 1e-3, 1, 0.2), run('minor-dpo', 'high', 1e-3, 1, 0.6)]);
+test('the claims verdict says contradicted when DPO ends clearly above MinorDPO at the high rate', () => {
+  const sft = scores(40, 100);
+  const runs = [1, 2, 3].flatMap((seed) => [result('dpo', 1e-4, seed, 40), result('minor-dpo', 1e-4, seed, 40), result('dpo', 1e-3, seed, 50), result('minor-dpo', 1e-3, seed, 10)]);
+  const claims = judgeClaims(analyze(runs, sft, ['dpo', 'minor-dpo']), [1e-4, 1e-3], ['dpo', 'minor-dpo']);
+  const high = claims.find((c) => c.claim === 'high rate: MinorDPO > DPO')!;
+  assert.equal(high.outcome, 'contradicted');
+  assert.match(high.line, /goes against the robustness claim/);
+});
+
+test('report.md holds the setup, the table, the paired comparisons, extra sections, the plots and samples', () => {
+  const rows = tableRows([run('dpo', '1e-3', 1e-3, 1, 0.2), run('minor-dpo', '1e-3', 1e-3, 1, 0.6)]);
   const report = buildReport({
-    profile: 'quick',
+    title: 'Comparison `x`',
     setup: ['model: tiny'],
     rows,
-    verdict: verdict(rows, 100),
-    plots: ['loss.svg', 'accuracy.svg'],
-    samples: [{ heading: 'dpo, lr 1e-3 (high)', items: [{ prompt: 'Q: 1+1?\nA: ', answer: '1+1=2\n#### 2', correct: true }] }],
+    comparisons: ['lr 1e-3: minor-dpo - dpo = +40.0 points'],
+    sections: [{ heading: "The paper's claims", lines: ['At the high rate, ... [supported]'] }],
+    plots: ['loss.svg', 'accuracy-vs-lr.svg'],
+    samples: [{ heading: 'dpo, lr 1e-3', items: [{ prompt: 'Q: 1+1?\nA: ', answer: '1+1=2\n#### 2', correct: true }] }],
     referenceDegeneration: { repeated_ngrams: 0, malformed: 0 },
   });
-  assert.match(report, /^# DPO vs MinorDPO in miniature \(profile `quick`\)/);
+  assert.match(report, /^# Comparison `x`/);
   assert.match(report, /- model: tiny/);
-  assert.match(report, /\| dpo \| 1e-3 \(high\) \| 50\.0 -> 20\.0 \|/);
-  assert.match(report, /## Verdict\n\n- dpo at lr 1e-3/);
-  assert.match(report, /!\[loss\]\(loss\.svg\)/);
-  assert.match(report, /### dpo, lr 1e-3 \(high\)\n\n {4}Q: 1\+1\?\n {4}A: 1\+1=2\n {4}#### 2\n\ncorrect/);
+  assert.match(report, /\| dpo \| 1e-3 \| 1 \| 50\.0 -> 20\.0 \|/);
+  assert.match(report, /## Paired comparisons\n\n.*\n\n- lr 1e-3: minor-dpo - dpo = \+40\.0 points/);
+  assert.match(report, /## The paper's claims\n\n- At the high rate/);
+  assert.match(report, /!\[accuracy-vs-lr\]\(accuracy-vs-lr\.svg\)/);
+  assert.match(report, /### dpo, lr 1e-3\n\n {4}Q: 1\+1\?\n {4}A: 1\+1=2\n {4}#### 2\n\ncorrect/);
 });

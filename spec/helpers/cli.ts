@@ -15,13 +15,14 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+/** `timeoutMs` (default 120 s) bounds the run; whole experiments on a loaded machine need more. */
+export function runCli(args: string[], options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): CliResult {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     input: options.input ?? '',
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, PREFOPT_FROM_SOURCE: '1', ...options.env },
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: options.timeoutMs ?? 120_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -4,7 +4,7 @@
  * `taskMetricHook` plugs it into the trainer, which logs the numbers as `eval_<name>`.
  */
 import { generate, type CausalLM, type HfTokenizer, type TaskMetricHook } from '../../core/index.ts';
-import { exactMatch } from '../task/index.ts';
+import { exactMatch, isCorrect } from '../task/index.ts';
 import { degeneration } from './degeneration.ts';
 
 /** A test question and its correct final answer. */
@@ -24,6 +24,8 @@ export interface TaskEvalOptions {
 
 export interface TaskEvalResult {
   metrics: { accuracy: number; repeated_ngrams: number; malformed: number; no_eos: number };
+  /** Per question, in test order: 1 when the final answer is right, else 0 (the unit of the paired statistics). */
+  correct: number[];
   /** The generated answers, in test order. */
   generations: { text: string; finishReason: 'eos' | 'length' }[];
 }
@@ -41,13 +43,14 @@ export async function evaluateTask(model: CausalLM, tokenizer: HfTokenizer, item
     options.log?.(`  generate: ${generations.length}/${prompts.length} test answers (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
   const accuracy = exactMatch(generations.map((g) => g.text), items.map((i) => i.answer)).accuracy;
-  return { metrics: { accuracy, ...degeneration(generations) }, generations };
+  const correct = generations.map((g, i) => (isCorrect(g.text, items[i]!.answer) ? 1 : 0));
+  return { metrics: { accuracy, ...degeneration(generations) }, correct, generations };
 }
 
 /**
  * A trainer hook that runs the task evaluation at every evaluation, on `items` or on the items
  * `items(step)` picks (e.g. a subset for the evaluations during training, all at the end);
- * `onResult` sees each result (e.g. to keep the last generations as samples).
+ * none (an empty list) skips the evaluation; `onResult` sees each result (e.g. to keep the last generations as samples).
  */
 export function taskMetricHook(
   items: readonly TestItem[] | ((step: number) => readonly TestItem[]),
@@ -55,7 +58,9 @@ export function taskMetricHook(
   onResult?: (result: TaskEvalResult, step: number) => void,
 ): TaskMetricHook {
   return async ({ model, tokenizer, step }) => {
-    const result = await evaluateTask(model, tokenizer, typeof items === 'function' ? items(step) : items, options);
+    const picked = typeof items === 'function' ? items(step) : items;
+    if (picked.length === 0) return {};
+    const result = await evaluateTask(model, tokenizer, picked, options);
     onResult?.(result, step);
     return { ...result.metrics };
   };

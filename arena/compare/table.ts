@@ -1,6 +1,7 @@
 /**
  * The results table, method x learning rate, as aligned text for the terminal and as Markdown for
- * report.md. A cell shows the mean over seeds, with `± sd` when there is more than one seed.
+ * report.md. A cell shows the mean over seeds, with `± se` (its standard error) when there is
+ * more than one seed.
  */
 import type { NumericKey, Spread, TableRow } from './summary.ts';
 
@@ -12,30 +13,33 @@ export interface Column {
 }
 
 function fixed(digits: number): (s: Spread) => string {
-  return (s) => (Number.isNaN(s.mean) ? 'n/a' : s.n > 1 ? `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}` : s.mean.toFixed(digits));
+  return (s) => (Number.isNaN(s.mean) ? 'n/a' : s.n > 1 ? `${s.mean.toFixed(digits)} ± ${s.se.toFixed(digits)}` : s.mean.toFixed(digits));
 }
 
-const pct = (s: Spread) => (Number.isNaN(s.mean) ? 'n/a' : s.n > 1 ? `${(100 * s.mean).toFixed(1)} ± ${(100 * s.sd).toFixed(1)}` : (100 * s.mean).toFixed(1));
+const pct = (s: Spread) => (Number.isNaN(s.mean) ? 'n/a' : s.n > 1 ? `${(100 * s.mean).toFixed(1)} ± ${(100 * s.se).toFixed(1)}` : (100 * s.mean).toFixed(1));
+/** The SFT model's number is the same for every seed: shown once, without an error. */
+const pctOnce = (s: Spread) => (Number.isNaN(s.mean) ? 'n/a' : (100 * s.mean).toFixed(1));
 
 function metric(header: string, meaning: string, key: NumericKey, format: (s: Spread) => string): Column {
   return { header, meaning, cell: (row) => format(row.values[key]) };
 }
 
-function pair(header: string, meaning: string, before: NumericKey, after: NumericKey, format: (s: Spread) => string): Column {
-  return { header, meaning, cell: (row) => `${format(row.values[before])} -> ${format(row.values[after])}` };
+function pair(header: string, meaning: string, before: NumericKey, after: NumericKey, formatBefore: (s: Spread) => string, formatAfter: (s: Spread) => string): Column {
+  return { header, meaning, cell: (row) => `${formatBefore(row.values[before])} -> ${formatAfter(row.values[after])}` };
 }
 
 export const COLUMNS: Column[] = [
   { header: 'method', meaning: 'preference loss', cell: (row) => row.method },
-  { header: 'lr', meaning: 'peak learning rate (label)', cell: (row) => `${row.learningRate.toExponential(0)} (${row.lrLabel})` },
-  pair('test acc %', 'exact-match accuracy of greedy answers on the held-out test split: SFT model -> after the run', 'accuracyBefore', 'accuracyAfter', pct),
+  { header: 'lr', meaning: 'peak learning rate', cell: (row) => row.lrLabel },
+  { header: 'seeds', meaning: 'preference runs (seeds) averaged', cell: (row) => String(row.seeds) },
+  pair('test acc %', 'exact-match accuracy of greedy answers on the held-out test split: SFT model -> after the run (mean ± standard error over seeds)', 'accuracyBefore', 'accuracyAfter', pctOnce, pct),
   metric('reward acc %', 'eval split: pairs with chosen reward > rejected reward', 'rewardAccuracy', pct),
   metric('margin', 'eval split: mean rewards/chosen - rewards/rejected (beta * log-ratios)', 'margin', fixed(2)),
   metric('drift chosen', 'eval split: mean log pi(chosen) - log pi_ref(chosen), summed over tokens', 'logratioChosen', fixed(2)),
   metric('drift rejected', 'eval split: mean log pi(rejected) - log pi_ref(rejected)', 'logratioRejected', fixed(2)),
   metric('pushed below ref %', 'training: pairs whose rejected answer is already below the reference yet still gets gradient (0 for MinorDPO by design)', 'pushedBelowRef', pct),
-  pair('malformed %', 'test answers not ending in `#### N` + EOS: SFT model -> after', 'malformedBefore', 'malformedAfter', pct),
-  pair('rep-4 %', 'repeated word 4-grams in test answers: SFT model -> after', 'repeatedBefore', 'repeatedAfter', pct),
+  pair('malformed %', 'test answers not ending in `#### N` + EOS: SFT model -> after', 'malformedBefore', 'malformedAfter', pctOnce, pct),
+  pair('rep-4 %', 'repeated word 4-grams in test answers: SFT model -> after', 'repeatedBefore', 'repeatedAfter', pctOnce, pct),
 ];
 
 function cells(rows: readonly TableRow[], columns: readonly Column[]): string[][] {

@@ -4,6 +4,7 @@
  * already below the reference still got pushed down, and degeneration. Pure functions: the tests
  * feed them synthetic metrics.
  */
+import { meanSe, type MeanSe } from '../stats/index.ts';
 
 /** One line of metrics.jsonl: training lines carry `loss`, evaluation lines `eval_*`. */
 export type MetricsRecord = Record<string, unknown> & { step: number };
@@ -79,25 +80,12 @@ export function summarizeRun(
   };
 }
 
-/** Mean and sample standard deviation (0 for a single value) of the finite values. */
-export interface Spread {
-  mean: number;
-  sd: number;
-  n: number;
-}
-
-export function spread(values: readonly number[]): Spread {
-  const finite = values.filter(Number.isFinite);
-  const n = finite.length;
-  if (n === 0) return { mean: Number.NaN, sd: Number.NaN, n: 0 };
-  const mean = finite.reduce((a, b) => a + b, 0) / n;
-  const sd = n > 1 ? Math.sqrt(finite.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, sd, n };
-}
+/** A cell: mean over seeds with its standard error (arena/stats). */
+export type Spread = MeanSe;
 
 export type NumericKey = Exclude<keyof RunSummary, 'method' | 'lrLabel' | 'seed'>;
 
-/** One row of the table: a method at a learning rate, every number aggregated over seeds. */
+/** One row of the table: a method at a learning rate, every number a mean over seeds with its standard error. */
 export interface TableRow {
   method: string;
   lrLabel: string;
@@ -127,7 +115,7 @@ export function tableRows(runs: readonly RunSummary[], methods?: readonly string
     lrLabel: group[0]!.lrLabel,
     learningRate: group[0]!.learningRate,
     seeds: group.length,
-    values: Object.fromEntries(NUMERIC_KEYS.map((k) => [k, spread(group.map((r) => r[k]))])) as Record<NumericKey, Spread>,
+    values: Object.fromEntries(NUMERIC_KEYS.map((k) => [k, meanSe(group.map((r) => r[k]))])) as Record<NumericKey, Spread>,
   }));
   const rank = (m: string) => (order.indexOf(m) >= 0 ? order.indexOf(m) : order.length);
   return rows.sort((a, b) => rank(a.method) - rank(b.method) || a.learningRate - b.learningRate);
