@@ -26,15 +26,20 @@ export async function runPool<T>(jobs: readonly T[], workers: number, run: (job:
   if (failure !== undefined) throw failure;
 }
 
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
-/** tsx's loader, by absolute path, so a child resolves it wherever the command runs. */
-const TSX = import.meta.resolve('tsx');
+/** The worker beside this module: worker.ts when running from source (through tsx), worker.js compiled. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER = fileURLToPath(new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url));
+
+/** Node's arguments for the worker: from source, tsx's loader by absolute path (found wherever the command runs). */
+function workerArgs(specFile: string): string[] {
+  return [...(FROM_SOURCE ? ['--import', import.meta.resolve('tsx')] : []), WORKER, specFile];
+}
 
 /** Runs the worker on a spec file, its output appended to `logFile`; rejects with the log's tail on failure. */
 export async function spawnWorker(specFile: string, logFile: string): Promise<void> {
   const log = createWriteStream(logFile, { flags: 'a' });
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, WORKER, specFile], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const child = spawn(process.execPath, workerArgs(specFile), { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     child.on('error', reject);

@@ -1,5 +1,6 @@
 /**
- * One preference run of a comparison, in its own process (`node --import tsx worker.ts SPEC`):
+ * One preference run of a comparison, in its own process (`node worker.js SPEC`, or through tsx
+ * from source):
  * trains the method at its learning rate and seed from the SFT model, answers the test questions,
  * and writes `result.json` atomically — its presence marks the run finished, so a stopped
  * comparison resumes by skipping it. Output goes to the caller (a log file).
