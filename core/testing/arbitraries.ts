@@ -88,10 +88,9 @@ export function arbitraries(d: Domain) {
     fc.double({ min: d.min - d.max, max: d.max - d.min, noNaN: true }),
     fc.constant(0),
   );
-  /** A pair whose references lie near or far from the policy, at any magnitude in the domain. */
-  const pair: fc.Arbitrary<Pair> = fc
-    .record({ pc: logp, pr: logp, dc: logRatio, dr: logRatio, lc: lengths, lr: lengths })
-    .map(({ pc, pr, dc, dr, lc, lr }) => ({
+  /** Pairs of policy log-probs, references at the drawn log-ratios from them (inside the domain), and lengths. */
+  const pairsOf = (policy: fc.Arbitrary<number>, ratio: fc.Arbitrary<number>, length: fc.Arbitrary<number>): fc.Arbitrary<Pair> =>
+    fc.record({ pc: policy, pr: policy, dc: ratio, dr: ratio, lc: length, lr: length }).map(({ pc, pr, dc, dr, lc, lr }) => ({
       policyChosen: pc,
       policyRejected: pr,
       refChosen: clampLogp(d, f32(pc - dc)),
@@ -99,6 +98,8 @@ export function arbitraries(d: Domain) {
       chosenLength: lc,
       rejectedLength: lr,
     }));
+  /** A pair whose references lie near or far from the policy, at any magnitude in the domain. */
+  const pair = pairsOf(logp, logRatio, lengths);
   const dyadicLogp = fc.oneof(dyadic(d.max, Math.max(d.min, d.max - 20)), dyadic(d.max, d.min));
   /** A pair on the 2^-8 grid: rho = policy - reference is exact in float32. */
   const dyadicPair: fc.Arbitrary<Pair> = fc
@@ -108,16 +109,7 @@ export function arbitraries(d: Domain) {
   const moderateLogp = fc.double({ min: Math.max(d.min, d.max - 30), max: d.max, noNaN: true }).map(f32);
   const moderateRatio = fc.double({ min: -15, max: 15, noNaN: true });
   const shortLength = fc.integer({ min: d.minLength, max: Math.min(d.maxLength, d.minLength + 7) });
-  const moderatePair: fc.Arbitrary<Pair> = fc
-    .record({ pc: moderateLogp, pr: moderateLogp, dc: moderateRatio, dr: moderateRatio, lc: shortLength, lr: shortLength })
-    .map(({ pc, pr, dc, dr, lc, lr }) => ({
-      policyChosen: pc,
-      policyRejected: pr,
-      refChosen: clampLogp(d, f32(pc - dc)),
-      refRejected: clampLogp(d, f32(pr - dr)),
-      chosenLength: lc,
-      rejectedLength: lr,
-    }));
+  const moderatePair = pairsOf(moderateLogp, moderateRatio, shortLength);
   /**
    * A dyadic pair whose reference sits at log-ratio `ratio` from its policy on one side, both
    * inside the domain: the base is drawn so that base and base + ratio fit.
