@@ -14,7 +14,7 @@ import { access, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { writeDirAtomic } from '../io/atomic.ts';
-import { loadModelDir, saveModelDir } from './checkpoint.ts';
+import { loadModelDir, loadModelWeights, loadTokenizer, saveModelDir, type LoadedModel } from './checkpoint.ts';
 import { HfTokenizer, readJsonFile } from './hf-tokenizer.ts';
 import type { CausalLM } from './llama.ts';
 import { LoraAdapters, type LoraSettings } from './lora.ts';
@@ -145,5 +145,37 @@ export async function mergeAdapterDir(options: { baseDir: string; adapterDir: st
     return { layers, dtype: saveDtype };
   } finally {
     model.dispose();
+  }
+}
+
+/**
+ * The weights of a model directory, or of an adapter directory set on the base model it names
+ * (base_model_name_or_path): what `--model` accepts in the commands that run a model.
+ */
+export async function loadWeightsOrAdapter(dir: string): Promise<Omit<LoadedModel, 'tokenizer'>> {
+  if (!(await isAdapterDir(dir))) return loadModelWeights(dir);
+  const configFile = path.join(dir, ADAPTER_CONFIG);
+  const { baseModel } = parseAdapterConfig(await readJsonFile(configFile), configFile);
+  if (baseModel === undefined) throw new UserError(`${configFile} names no base_model_name_or_path: merge it with prefopt merge --model BASE`);
+  const loaded = await loadModelWeights(baseModel);
+  try {
+    await loadAdapterDir(dir, loaded.model);
+    return loaded;
+  } catch (error) {
+    loaded.model.dispose();
+    throw error;
+  }
+}
+
+/** As loadWeightsOrAdapter, with the tokenizer (an adapter directory's own, else its base model's). */
+export async function loadModelOrAdapter(dir: string): Promise<LoadedModel> {
+  const loaded = await loadWeightsOrAdapter(dir);
+  try {
+    const own = !(await isAdapterDir(dir)) || (await access(path.join(dir, 'tokenizer.json')).then(() => true, () => false));
+    const tokenizerDir = own ? dir : parseAdapterConfig(await readJsonFile(path.join(dir, ADAPTER_CONFIG)), dir).baseModel!;
+    return { ...loaded, tokenizer: await loadTokenizer(tokenizerDir, loaded.config) };
+  } catch (error) {
+    loaded.model.dispose();
+    throw error;
   }
 }

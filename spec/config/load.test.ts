@@ -107,6 +107,16 @@ test('model needs exactly one of path and init; init must cover data.maxLength',
   await rejects('data: { train: t.jsonl }\n', "missing required key 'model' (line 1)");
 });
 
+test('model.lora: PEFT defaults filled, only on a model directory, target modules checked; reference.path resolved', async () => {
+  const { config } = await loadConfig(await configFile('model:\n  path: m\n  lora: { r: 16 }\ndata: { train: t.jsonl }\nreference: { path: ref }\n'), { registry });
+  assert.deepEqual(config.model.lora, { r: 16, alpha: 8, dropout: 0, targetModules: ['q_proj', 'v_proj'] });
+  assert.equal(config.model.saveDtype, 'auto');
+  assert.ok(path.isAbsolute(config.reference.path!) && config.reference.path!.endsWith('ref'));
+  await rejects('model: { init: {}, lora: {} }\ndata: { train: t.jsonl }\n', /model\.lora adapts a pretrained model: it needs model\.path .* \(line 1\)$/);
+  await rejects('model: { path: m, lora: { targetModules: [lm_head] } }\ndata: { train: t.jsonl }\n', /model\.lora\.targetModules\[0\]/);
+  await rejects('model: { path: m, saveDtype: int8 }\ndata: { train: t.jsonl }\n', /model\.saveDtype must be one of/);
+});
+
 test('YAML syntax errors name the line; a non-mapping config is refused', async () => {
   await rejects('model:\n  path: m\n data: x\n', /config\.yaml:3: invalid YAML: /);
   await rejects('- just\n- a list\n', /: expected a mapping of sections/);

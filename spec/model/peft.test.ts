@@ -97,6 +97,21 @@ test('merge (library and `prefopt merge`): the merged model keeps the base dtype
   });
 });
 
+test('commands take an adapter directory as --model: prefopt logprobs on the adapter equals the adapter model', async () => {
+  await withTempDir(async (dir) => {
+    const { adapter } = await baseAndAdapter(dir);
+    const input = path.join(dir, 'in.jsonl');
+    await writeFile(input, `${JSON.stringify({ prompt_ids: [1, 5, 6], chosen_ids: [7, 8, 2], rejected_ids: [9, 2] })}\n`);
+    const onAdapter = runCli(['logprobs', '--model', adapter, '--input', input, '--backend', 'wasm']);
+    assert.equal(onAdapter.status, 0, onAdapter.stderr);
+    await mergeAdapterDir({ baseDir: path.join(dir, 'base'), adapterDir: adapter, outDir: path.join(dir, 'merged'), dtype: 'F32' });
+    const onMerged = runCli(['logprobs', '--model', path.join(dir, 'merged'), '--input', input, '--backend', 'wasm']);
+    const [a, m] = [JSON.parse(onAdapter.stdout), JSON.parse(onMerged.stdout)];
+    assert.ok(Math.abs(a.policy_chosen_logps - m.policy_chosen_logps) < 1e-4 * Math.abs(m.policy_chosen_logps), `${a.policy_chosen_logps} vs ${m.policy_chosen_logps}`);
+    assert.ok(Math.abs(a.policy_rejected_logps - m.policy_rejected_logps) < 1e-4 * Math.abs(m.policy_rejected_logps));
+  });
+});
+
 test('adapter errors are UserErrors: a non-LoRA or DoRA config, a wrong shape, an unknown tensor', async () => {
   await withTempDir(async (dir) => {
     const { base, adapter } = await baseAndAdapter(dir);

@@ -4,7 +4,7 @@ import { UserError } from '../../errors.ts';
 import { parseAssignments } from '../../config/overrides.ts';
 import { loadLoss } from '../../loss/plugins.ts';
 import { resolveParams } from '../../loss/params.ts';
-import { loadModelDir } from '../../model/checkpoint.ts';
+import { loadModelOrAdapter } from '../../model/peft.ts';
 import { describeBackend, selectBackend } from '../../runtime/backend.ts';
 import { evaluatePreference } from '../../train/held-out.ts';
 import { frozenReference } from '../../train/reference.ts';
@@ -29,8 +29,8 @@ export async function runEval(options: EvalCliOptions): Promise<void> {
   }
   await selectBackend(options.backend);
   process.stderr.write(`${describeBackend()}\n`);
-  const { model, tokenizer } = await loadModelDir(options.model);
-  const reference = options.reference ? frozenReference((await loadModelDir(options.reference)).model) : undefined;
+  const { model, tokenizer } = await loadModelOrAdapter(options.model);
+  const reference = options.reference ? frozenReference((await loadModelOrAdapter(options.reference)).model) : undefined;
   try {
     const dataset = await loadPreferenceDataset(options.data, tokenizer, { maxLength: options.maxLength });
     process.stderr.write(`${formatLoadStats(dataset.stats)}\n`);

@@ -1,7 +1,7 @@
 /** What `prefopt generate` runs (options parsed by commands/generate.ts). */
 import { asObject, readJsonl, sourceName } from '../../data/jsonl.ts';
 import { lineError, UserError } from '../../errors.ts';
-import { loadModelDir } from '../../model/checkpoint.ts';
+import { loadModelOrAdapter } from '../../model/peft.ts';
 import { generate } from '../../model/generate.ts';
 import type { Tokenizer } from '../../data/tokenizer.ts';
 import { describeBackend, selectBackend } from '../../runtime/backend.ts';
@@ -44,7 +44,7 @@ export async function runGenerate(options: GenerateCliOptions): Promise<void> {
   const { maxNewTokens, temperature, topK, seed, batchSize } = options;
   await selectBackend(options.backend);
   process.stderr.write(`${describeBackend()}\n`);
-  const { model, tokenizer, config } = await loadModelDir(options.model);
+  const { model, tokenizer, config } = await loadModelOrAdapter(options.model);
   try {
     const prompts = options.prompt !== undefined ? [promptIds(tokenizer, options.prompt)] : await readPrompts(options.input!, tokenizer, config.vocab_size);
     const results = await generate(model, prompts, { maxNewTokens, temperature, topK, seed, batchSize, eosTokenId: tokenizer.eosTokenId });

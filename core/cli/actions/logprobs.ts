@@ -11,7 +11,8 @@ import { asObject, jsonlChunks, sourceName, type JsonlRecord } from '../../data/
 import { tokenizePromptCompletion, type TokenizedSequence } from '../../data/tokenize.ts';
 import type { Tokenizer } from '../../data/tokenizer.ts';
 import { lineError } from '../../errors.ts';
-import { loadModelWeights, loadTokenizer, type LoadedModel } from '../../model/checkpoint.ts';
+import { loadTokenizer, type LoadedModel } from '../../model/checkpoint.ts';
+import { loadWeightsOrAdapter } from '../../model/peft.ts';
 import type { CausalLM } from '../../model/llama.ts';
 import { sequenceLogprobs } from '../../model/logprobs.ts';
 import { describeBackend, selectBackend } from '../../runtime/backend.ts';
@@ -100,10 +101,10 @@ function padTokenId(config: LoadedModel['config']): number {
 export async function runLogprobs(options: LogprobsCliOptions): Promise<void> {
   await selectBackend(options.backend);
   process.stderr.write(`${describeBackend()}\n`);
-  const { model, config } = await loadModelWeights(options.model);
+  const { model, config } = await loadWeightsOrAdapter(options.model);
   let reference: Omit<LoadedModel, 'tokenizer'> | undefined;
   try {
-    if (options.reference) reference = await loadModelWeights(options.reference);
+    if (options.reference) reference = await loadWeightsOrAdapter(options.reference);
     const vocab = Math.min(config.vocab_size, reference?.config.vocab_size ?? Infinity);
     const maxLength = Math.min(config.max_position_embeddings, reference?.config.max_position_embeddings ?? Infinity);
     let tokenizer: Promise<Tokenizer> | undefined;

@@ -11,7 +11,7 @@ export function addEvalCommand(program: Command): void {
   program
     .command('eval')
     .description('reward accuracy, margins and loss of a model on a preference JSONL file')
-    .requiredOption('--model <dir>', 'model directory (Hugging Face layout)')
+    .requiredOption('--model <dir>', 'model directory (Hugging Face layout) or LoRA adapter directory (PEFT layout, on its base model)')
     .requiredOption('--data <file>', 'preference JSONL (prompt, chosen, rejected)')
     .option('--reference <dir>', 'reference model directory (the model training started from)')
     .option('--loss <name>', 'loss to report (default dpo)', 'dpo')

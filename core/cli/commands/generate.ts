@@ -13,7 +13,7 @@ export function addGenerateCommand(program: Command): void {
   program
     .command('generate')
     .description('continue prompts with a model: greedy or temperature/top-k sampling')
-    .requiredOption('--model <dir>', 'model directory in Hugging Face layout')
+    .requiredOption('--model <dir>', 'model directory in Hugging Face layout, or a LoRA adapter directory (PEFT layout, on its base model)')
     .option('--prompt <text>', 'one prompt; prints its completion')
     .option('--input <file>', 'JSONL records with prompt (text) or prompt_ids; writes JSONL')
     .addOption(integerOption('--max-new-tokens <n>', 'most tokens generated per prompt', { min: 1, default: 64 }))

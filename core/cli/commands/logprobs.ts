@@ -15,7 +15,7 @@ export function addLogprobsCommand(program: Command): void {
   program
     .command('logprobs')
     .description('summed completion log-probs of chosen/rejected records under a model (JSONL out, the input of `prefopt loss`)')
-    .requiredOption('--model <dir>', 'model directory in Hugging Face layout (config.json, model.safetensors, tokenizer.json)')
+    .requiredOption('--model <dir>', 'model directory in Hugging Face layout (config.json, model.safetensors, tokenizer.json), or a LoRA adapter directory (PEFT layout, on its base model)')
     .requiredOption('--input <file>', 'JSONL records: prompt/chosen/rejected text or prompt_ids/chosen_ids/rejected_ids')
     .option('--reference <dir>', 'also score under this reference model (writes ref_chosen_logps, ref_rejected_logps)')
     .option('--backend <name>', 'tfjs backend: auto, wasm, cpu, tensorflow, webgpu')
