@@ -7,7 +7,7 @@
  * `skipInvalid` are skipped and counted.
  */
 import { UserError } from '../errors.ts';
-import { checkTemplateUses, selectChatTemplate, type TemplateContext } from './chat.ts';
+import { checkTemplateUses, renderChat, selectChatTemplate, type TemplateContext } from './chat.ts';
 import type { TokenizedPair } from './collate.ts';
 import { sourceName, streamJsonl } from './jsonl.ts';
 import {
@@ -137,26 +137,34 @@ function templateSpecialTokens(tokenizer: Tokenizer): Readonly<Record<string, st
   return { ...special, pad_token: special.eos_token };
 }
 
-/** Token ids of a record's prompt alone and prompt + each answer, as TRL computes them. */
+/**
+ * Token ids of a record's prompt alone and prompt + each answer, as TRL computes them. A
+ * language-modeling record (TRL's text/messages) has no prompt: every token is trained on.
+ */
 function recordIds(
   tokenizer: Tokenizer,
-  record: { format: 'standard' | 'conversational'; prompt: TextOrMessages; source: RecordSource } & TemplateInputs,
+  record: { format: 'standard' | 'conversational'; prompt: TextOrMessages; source: RecordSource; languageModeling?: boolean } & TemplateInputs,
   answers: Record<string, TextOrMessages>,
   options: LoadOptions,
 ): PromptAndFullIds[] {
-  const split = ({ promptIds, fullIds }: PromptAndAnswerIds) => fullIds.map((ids) => ({ promptIds, fullIds: ids }));
+  const split = ({ promptIds, fullIds }: PromptAndAnswerIds) => fullIds.map((ids) => ({ promptIds: record.languageModeling ? [] : promptIds, fullIds: ids }));
   if (record.format === 'standard') return split(tokenizeTexts(tokenizer, record.prompt as string, Object.values(answers) as string[]));
   const prompt = record.prompt as Message[];
   const template = selectChatTemplate(tokenizer, { template: options.chatTemplate, tools: record.tools !== undefined });
   checkTemplateUses(template, { prompt, ...(answers as Record<string, Message[]>) }, record.tools, record.source);
-  return split(
-    tokenizeConversation(tokenizer, template, prompt, Object.values(answers) as Message[][], {
-      tools: record.tools ?? null,
-      specialTokens: templateSpecialTokens(tokenizer),
-      kwargs: { ...options.chatTemplateKwargs, ...record.chatTemplateKwargs },
-      source: record.source,
-    }),
-  );
+  const renderOptions = {
+    tools: record.tools ?? null,
+    specialTokens: templateSpecialTokens(tokenizer),
+    kwargs: { ...options.chatTemplateKwargs, ...record.chatTemplateKwargs },
+    source: record.source,
+  };
+  if (record.languageModeling) {
+    return (Object.values(answers) as Message[][]).map((messages) => ({
+      promptIds: [],
+      fullIds: tokenizer.encode(renderChat(template, messages, { ...renderOptions, addGenerationPrompt: false })),
+    }));
+  }
+  return split(tokenizeConversation(tokenizer, template, prompt, Object.values(answers) as Message[][], renderOptions));
 }
 
 /** Splits and truncates one side (kept in `store`); counts a prompt/completion token mismatch. */

@@ -9,7 +9,8 @@
  *   prompt is their common start, as TRL's `extract_prompt` finds it.
  *
  * SFT data (TRL's "prompt-completion" type): `{"prompt": ..., "completion": ...}`, standard or
- * conversational likewise. Conversational records may carry `tools` and `chat_template_kwargs`
+ * conversational likewise; or TRL's "language modeling" type, `{"text": "..."}` or
+ * `{"messages": [...]}`, trained on every token. Conversational records may carry `tools` and `chat_template_kwargs`
  * columns for the chat template. Other fields are ignored (datasets often carry ids or scores).
  */
 import { lineError } from '../errors.ts';
@@ -60,6 +61,11 @@ export interface SftRecord extends TemplateInputs {
   format: 'standard' | 'conversational';
   prompt: TextOrMessages;
   completion: TextOrMessages;
+  /**
+   * TRL's language-modeling type (`{"text": ...}` or `{"messages": [...]}`): no prompt, every
+   * token is trained on; `completion` holds the text or the conversation, `prompt` is empty.
+   */
+  languageModeling?: boolean;
   source: RecordSource;
 }
 
@@ -215,9 +221,24 @@ export function parsePreferenceRecord(value: unknown, src: RecordSource, format:
   };
 }
 
-/** An SFT record (`prompt`/`completion`) from a parsed JSONL value; throws a UserError naming file, line and field. */
+/**
+ * An SFT record from a parsed JSONL value: `prompt`/`completion`, or (without `prompt`) TRL's
+ * language-modeling `text` / `messages`. Throws a UserError naming file, line and field.
+ */
 export function parseSftRecord(value: unknown, src: RecordSource, format: DataFormat = 'auto'): SftRecord {
   const obj = asRecordObject(value, src);
+  const lmKey = obj.prompt === undefined ? (['messages', 'text'] as const).find((k) => obj[k] !== undefined) : undefined;
+  if (lmKey !== undefined) {
+    const kind = recordFormat(obj, format, src, lmKey);
+    return {
+      format: kind,
+      prompt: kind === 'standard' ? '' : [],
+      completion: field(obj, lmKey, kind, src, { allowEmpty: false, like: lmKey }),
+      languageModeling: true,
+      ...templateInputs(obj, kind, src),
+      source: src,
+    };
+  }
   const kind = recordFormat(obj, format, src);
   return {
     format: kind,

@@ -146,3 +146,15 @@ test('streamJsonl parses line by line: records before a bad line arrive before i
   }, /:4: invalid JSON/);
   assert.deepEqual(seen, [1, 3]);
 });
+
+test("SFT language-modeling records (TRL's text / messages) train on every token; bad ones name the field", async () => {
+  const file = await jsonl([{ text: 'Hi' }, { messages: [user('q'), assistant('a')] }]);
+  const { examples } = await loadSftDataset(file, tok, { maxLength: 64 });
+  assert.deepEqual(examples.map((e) => e.sequence.promptLength), [0, 0]);
+  assert.equal(tokens(examples[0]!.sequence.ids), '<bos>Hi<eos>');
+  assert.equal(text(examples[1]!.sequence.ids), '<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\na<|im_end|>\n');
+  const bad = await jsonl([{ messages: [user('q'), { role: 'assistant' }] }]);
+  await assert.rejects(loadSftDataset(bad, tok, { maxLength: 64 }), /:1: field 'messages\[1\]' must be a message/);
+  const empty = await jsonl([{ text: '' }]);
+  await assert.rejects(loadSftDataset(empty, tok, { maxLength: 64 }), /:1: field 'text' must be a non-empty string/);
+});

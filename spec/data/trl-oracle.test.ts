@@ -49,6 +49,16 @@ function trlExtractPrompt(chosen: string | Msg[], rejected: string | Msg[]) {
 /** TRL's token ids for one record side: prompt ids and prompt + completion ids. */
 function trlIds(hf: PreTrainedTokenizer, template: string | undefined, record: Rec, side: string, configKwargs: Rec = {}): { ids: number[]; promptLength: number } {
   let example = record;
+  if ('messages' in example) {
+    // SFTTrainer's language-modeling case: the whole conversation, every token trained on.
+    const ids = hf.apply_chat_template(example.messages as never, { chat_template: template ?? null, tokenize: true, return_tensor: false, return_dict: false, ...configKwargs }) as number[];
+    return { ids, promptLength: 0 };
+  }
+  if ('text' in example) {
+    const eos = hf.eos_token as string;
+    const text = example.text as string;
+    return { ids: hf.encode(text.endsWith(eos) ? text : text + eos), promptLength: 0 };
+  }
   if (!('prompt' in example)) example = { ...example, ...trlExtractPrompt(example.chosen as Msg[], example.rejected as Msg[]) };
   const prompt = example.prompt as string | Msg[];
   const completion = example[side] as string | Msg[];
@@ -91,6 +101,8 @@ function sftRecords(withSystem: boolean): Rec[] {
     { prompt: [...(withSystem ? [system('Be kind.')] : []), user(sky)], completion: [assistant('The sky is blue.')] },
     { prompt: [user('hello'), assistant('hello'), user(sky)], completion: [assistant('blue')] },
     { prompt: 'The sky is', completion: ' blue' },
+    { messages: [...(withSystem ? [system('Be kind.')] : []), user(sky), assistant('Blue.'), user('Sure?'), assistant('Yes.')] },
+    { text: 'The sky is blue.' },
   ];
 }
 
@@ -127,7 +139,7 @@ for (const { name, withSystem } of FAMILIES) {
     assert.equal(stats.promptMismatch, 0);
   });
 
-  test(`${name}: SFT token ids equal TRL's`, async () => {
+  test(`${name}: SFT token ids equal TRL's (prompt/completion, and language modeling: messages, text)`, async () => {
     const { ours, theirs, jinja } = await load(name);
     const records = sftRecords(withSystem);
     const { examples } = await loadSftDataset(await jsonl(records), ours, { maxLength: 4096 });
