@@ -16,7 +16,8 @@ const RESOLVE_HOOK = `
 let own;
 export function initialize(data) { own = data; }
 export async function resolve(specifier, context, next) {
-  if (Object.hasOwn(own.entries, specifier)) return { url: own.entries[specifier], shortCircuit: true };
+  // Through the rest of the chain (not short-circuited): tsx's hooks must see a .ts entry to load it.
+  if (Object.hasOwn(own.entries, specifier)) return next(own.entries[specifier], context);
   if (/^@tensorflow\\/tfjs(-[a-z-]+)?$/.test(specifier)) return next(specifier, { ...context, parentURL: own.parentURL });
   return next(specifier, context);
 }

@@ -3,6 +3,7 @@
  * specs test the sources: the CLI runs them through tsx (PREFOPT_FROM_SOURCE=1), not dist/.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,6 +34,20 @@ export function parseJsonl(text: string): any[] {
 }
 
 /**
+ * Installs this checkout's sources as `<modules>/prefopt`: a package.json whose exports name the
+ * TypeScript sources (not dist/, which the specs do not test and a fresh worktree lacks) and a
+ * link to core/. Node follows the link, so `import 'prefopt'` is the very module the specs load.
+ */
+export function linkPrefoptSources(modules: string): void {
+  const dir = path.join(modules, 'prefopt');
+  mkdirSync(dir, { recursive: true });
+  const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+  const exports = { '.': './core/index.ts', './testing': './core/testing/index.ts' };
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'prefopt', version, type: 'module', exports }));
+  symlinkSync(path.join(REPO_ROOT, 'core'), path.join(dir, 'core'), 'dir');
+}
+
+/**
  * A temporary project folder in which `prefopt` and `@tensorflow/tfjs` resolve (as in a user's
  * project with prefopt installed), for plugin files written by tests.
  */
@@ -41,7 +56,7 @@ export async function pluginProject(): Promise<string> {
   const { tmpdir } = await import('node:os');
   const dir = await mkdtemp(path.join(tmpdir(), 'prefopt-project-'));
   await mkdir(path.join(dir, 'node_modules'));
-  await symlink(REPO_ROOT, path.join(dir, 'node_modules', 'prefopt'));
+  linkPrefoptSources(path.join(dir, 'node_modules'));
   await symlink(path.join(REPO_ROOT, 'node_modules', '@tensorflow'), path.join(dir, 'node_modules', '@tensorflow'));
   return dir;
 }

@@ -15,6 +15,7 @@ import { computeLoss, createLossRegistry, resolveParams } from '../../core/loss/
 import { PACKAGE_ROOT } from '../../core/paths.ts';
 import { selectBackend } from '../../core/runtime/backend.ts';
 import { isClose } from '../../core/testing/numeric.ts';
+import { linkPrefoptSources } from '../helpers/cli.ts';
 
 const run = promisify(execFile);
 const EXAMPLE = path.join(PACKAGE_ROOT, 'docs', 'examples', 'prefopt-loss-example');
@@ -30,7 +31,7 @@ before(async () => {
   // Offline: a local path needs no registry; peers (tfjs, prefopt) are the user's own installs.
   // --install-links copies the package, so that it resolves `prefopt` from the user's project.
   await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--legacy-peer-deps', '--ignore-scripts', '--install-links', EXAMPLE], { cwd: project });
-  symlinkSync(PACKAGE_ROOT, path.join(project, 'node_modules', 'prefopt'), 'dir'); // prefopt installed beside it
+  linkPrefoptSources(path.join(project, 'node_modules')); // prefopt installed beside it
 });
 
 const prefopt = (args: string[]) => run(process.execPath, [BIN, ...args], { cwd: project, env: { ...process.env, PREFOPT_BACKEND: 'cpu' } });
@@ -71,12 +72,11 @@ test('the example package’s own kit-based test (npm test) passes in a project 
   const modules = path.join(home, 'node_modules');
   mkdirSync(modules, { recursive: true });
   cpSync(EXAMPLE, path.join(modules, 'prefopt-loss-tanh'), { recursive: true });
-  symlinkSync(PACKAGE_ROOT, path.join(modules, 'prefopt'), 'dir');
+  linkPrefoptSources(modules);
   for (const dep of ['@tensorflow', 'tsx']) symlinkSync(path.join(PACKAGE_ROOT, 'node_modules', dep), path.join(modules, dep), 'dir');
   // A node:test child inherits NODE_TEST_CONTEXT and would report to us in the binary protocol: drop it.
   const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-  // 'prefopt/testing' resolves to the sources under test (the package's `prefopt-source` export condition), not dist/.
-  const { stdout } = await run('npm', ['test', '--silent'], { cwd: path.join(modules, 'prefopt-loss-tanh'), env: { ...env, NODE_OPTIONS: '--conditions=prefopt-source' } });
+  const { stdout } = await run('npm', ['test', '--silent'], { cwd: path.join(modules, 'prefopt-loss-tanh'), env });
   assert.match(stdout, /# fail 0/);
   assert.match(stdout, /# pass (1[0-9]|[2-9][0-9])/);
 });
