@@ -2,9 +2,8 @@
  * Worker threads that run one of prefopt's own modules, from TypeScript sources (under tsx) or from
  * compiled JavaScript alike: the module is found beside the caller with the caller's extension.
  * Node 20 applies neither a loader registered with tsx's API (bin/prefopt.js) nor `--import tsx`
- * to a worker's own modules, so where tsx is installed a worker first registers it (ESM and
- * CommonJS, as bin/prefopt.js does: TypeScript plugins load in workers too) and then imports the
- * module.
+ * to a worker's own modules, so a worker running a `.ts` module first registers tsx (ESM and
+ * CommonJS, as bin/prefopt.js does: TypeScript plugins load in workers too) and then imports it.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -25,9 +24,9 @@ function tsxApis(): { esm: string; cjs: string } | undefined {
   }
 }
 
-/** Starts a worker thread running the module at `moduleUrl`, through tsx where tsx is installed. */
+/** Starts a worker thread running the module at `moduleUrl` (a `.ts` module through tsx). */
 export function startModuleWorker(moduleUrl: URL, options: WorkerOptions = {}): Worker {
-  const apis = tsxApis();
+  const apis = moduleUrl.pathname.endsWith('.ts') ? tsxApis() : undefined;
   if (!apis) return new Worker(moduleUrl, options);
   const code = [
     `Promise.all([import(${JSON.stringify(apis.cjs)}), import(${JSON.stringify(apis.esm)})])`,
