@@ -86,11 +86,11 @@ export function parseConfig(value: unknown, source = 'config.json'): LlamaConfig
   }
   const c = config as LlamaConfig;
   c.num_key_value_heads ??= c.num_attention_heads;
-  const headDim = c.head_dim ?? c.hidden_size / c.num_attention_heads;
-  if (!Number.isInteger(headDim)) {
+  const dim = headDim(c);
+  if (!Number.isInteger(dim)) {
     throw new UserError(`${source}: hidden_size ${c.hidden_size} is not divisible by num_attention_heads ${c.num_attention_heads} (set head_dim)`);
   }
-  if (headDim % 2 !== 0) throw new UserError(`${source}: head_dim must be even for rotary embeddings (got ${headDim})`);
+  if (dim % 2 !== 0) throw new UserError(`${source}: head_dim must be even for rotary embeddings (got ${dim})`);
   if (c.num_attention_heads % c.num_key_value_heads !== 0) {
     throw new UserError(`${source}: num_attention_heads ${c.num_attention_heads} is not a multiple of num_key_value_heads ${c.num_key_value_heads}`);
   }

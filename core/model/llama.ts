@@ -40,30 +40,30 @@ export interface ForwardOptions {
 
 /** HF tensor names and shapes of every parameter of a config, in HF order. */
 export function parameterShapes(config: LlamaConfig): Map<string, number[]> {
-  const h = config.hidden_size;
+  const hidden = config.hidden_size;
   const hd = headDim(config);
   const q = config.num_attention_heads * hd;
   const kv = config.num_key_value_heads * hd;
-  const shapes = new Map<string, number[]>([['model.embed_tokens.weight', [config.vocab_size, h]]]);
+  const shapes = new Map<string, number[]>([['model.embed_tokens.weight', [config.vocab_size, hidden]]]);
   for (let i = 0; i < config.num_hidden_layers; i++) {
     const p = `model.layers.${i}`;
-    shapes.set(`${p}.input_layernorm.weight`, [h]);
-    shapes.set(`${p}.self_attn.q_proj.weight`, [q, h]);
-    shapes.set(`${p}.self_attn.k_proj.weight`, [kv, h]);
-    shapes.set(`${p}.self_attn.v_proj.weight`, [kv, h]);
+    shapes.set(`${p}.input_layernorm.weight`, [hidden]);
+    shapes.set(`${p}.self_attn.q_proj.weight`, [q, hidden]);
+    shapes.set(`${p}.self_attn.k_proj.weight`, [kv, hidden]);
+    shapes.set(`${p}.self_attn.v_proj.weight`, [kv, hidden]);
     if (hasQkvBias(config)) {
       shapes.set(`${p}.self_attn.q_proj.bias`, [q]);
       shapes.set(`${p}.self_attn.k_proj.bias`, [kv]);
       shapes.set(`${p}.self_attn.v_proj.bias`, [kv]);
     }
-    shapes.set(`${p}.self_attn.o_proj.weight`, [h, q]);
-    shapes.set(`${p}.post_attention_layernorm.weight`, [h]);
-    shapes.set(`${p}.mlp.gate_proj.weight`, [config.intermediate_size, h]);
-    shapes.set(`${p}.mlp.up_proj.weight`, [config.intermediate_size, h]);
-    shapes.set(`${p}.mlp.down_proj.weight`, [h, config.intermediate_size]);
+    shapes.set(`${p}.self_attn.o_proj.weight`, [hidden, q]);
+    shapes.set(`${p}.post_attention_layernorm.weight`, [hidden]);
+    shapes.set(`${p}.mlp.gate_proj.weight`, [config.intermediate_size, hidden]);
+    shapes.set(`${p}.mlp.up_proj.weight`, [config.intermediate_size, hidden]);
+    shapes.set(`${p}.mlp.down_proj.weight`, [hidden, config.intermediate_size]);
   }
-  shapes.set('model.norm.weight', [h]);
-  if (!config.tie_word_embeddings) shapes.set('lm_head.weight', [config.vocab_size, h]);
+  shapes.set('model.norm.weight', [hidden]);
+  if (!config.tie_word_embeddings) shapes.set('lm_head.weight', [config.vocab_size, hidden]);
   return shapes;
 }
 
@@ -151,17 +151,17 @@ function attendBatched(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.
 
 /** The same with one 2-D matMul per (batch, head), the shape wasm runs through XNNPACK. */
 function attend2d(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor4D {
-  const [b, h, t, hd] = q.shape;
+  const [b, heads, t, hd] = q.shape;
   const tk = k.shape[2];
-  const qs = tf.unstack(tf.reshape(q, [b * h, t, hd]));
-  const ks = tf.unstack(tf.reshape(tf.transpose(k, [0, 1, 3, 2]), [b * h, hd, tk]));
-  const vs = tf.unstack(tf.reshape(v, [b * h, tk, hd]));
+  const qs = tf.unstack(tf.reshape(q, [b * heads, t, hd]));
+  const ks = tf.unstack(tf.reshape(tf.transpose(k, [0, 1, 3, 2]), [b * heads, hd, tk]));
+  const vs = tf.unstack(tf.reshape(v, [b * heads, tk, hd]));
   const masks = tf.unstack(tf.reshape(mask, [b, t, tk]));
   const outs = qs.map((qi, i) => {
-    const scores = tf.add(tf.mul(matMul2d(qi as tf.Tensor2D, ks[i] as tf.Tensor2D), 1 / Math.sqrt(hd)), masks[Math.floor(i / h)]!);
+    const scores = tf.add(tf.mul(matMul2d(qi as tf.Tensor2D, ks[i] as tf.Tensor2D), 1 / Math.sqrt(hd)), masks[Math.floor(i / heads)]!);
     return matMul2d(tf.softmax(scores) as tf.Tensor2D, vs[i] as tf.Tensor2D);
   });
-  return tf.reshape(tf.stack(outs), [b, h, t, hd]) as tf.Tensor4D;
+  return tf.reshape(tf.stack(outs), [b, heads, t, hd]) as tf.Tensor4D;
 }
 
 /**
@@ -341,17 +341,17 @@ export class CausalLM {
     for (let i = 0; i < c.num_hidden_layers; i++) {
       const p = `model.layers.${i}`;
       const layerCache = options.cache?.layers[i];
-      const h = rmsNorm(x, this.weight(`${p}.input_layernorm.weight`) as tf.Tensor1D, c.rms_norm_eps);
-      const { out, k, v } = this.attention(p, h, batch, t, cos, sin, mask, layerCache);
+      const normed = rmsNorm(x, this.weight(`${p}.input_layernorm.weight`) as tf.Tensor1D, c.rms_norm_eps);
+      const { out, k, v } = this.attention(p, normed, batch, t, cos, sin, mask, layerCache);
       if (options.cache) newCache.push({ k, v });
       x = tf.add(x, out);
-      const h2 = rmsNorm(x, this.weight(`${p}.post_attention_layernorm.weight`) as tf.Tensor1D, c.rms_norm_eps);
-      x = tf.add(x, this.mlp(p, h2));
+      const normedAgain = rmsNorm(x, this.weight(`${p}.post_attention_layernorm.weight`) as tf.Tensor1D, c.rms_norm_eps);
+      x = tf.add(x, this.mlp(p, normedAgain));
     }
     let rows = t;
     if (options.lastOnly && t > 1) {
-      const h = x.shape[1];
-      x = tf.reshape(tf.slice(tf.reshape(x, [batch, t, h]), [0, t - 1, 0], [batch, 1, h]), [batch, h]);
+      const width = x.shape[1];
+      x = tf.reshape(tf.slice(tf.reshape(x, [batch, t, width]), [0, t - 1, 0], [batch, 1, width]), [batch, width]);
       rows = 1;
     }
     x = rmsNorm(x, this.weight('model.norm.weight') as tf.Tensor1D, c.rms_norm_eps);
@@ -360,16 +360,16 @@ export class CausalLM {
     return options.cache ? { logits, cache: { layers: newCache, length: past + t } } : { logits };
   }
 
-  /** Self-attention of one layer on h [B*T, hidden]; returns its output and this layer's full k/v. */
+  /** Self-attention of one layer on the normed hidden states [B*T, hidden]; returns its output and this layer's full k/v. */
   private attention(
-    p: string, h: tf.Tensor2D, batch: number, t: number, cos: tf.Tensor2D, sin: tf.Tensor2D, mask: tf.Tensor4D,
+    p: string, normed: tf.Tensor2D, batch: number, t: number, cos: tf.Tensor2D, sin: tf.Tensor2D, mask: tf.Tensor4D,
     cache?: { k: tf.Tensor4D; v: tf.Tensor4D },
   ): { out: tf.Tensor2D; k: tf.Tensor4D; v: tf.Tensor4D } {
     const c = this.config;
     const hd = headDim(c);
     const heads = c.num_attention_heads;
     const kvHeads = c.num_key_value_heads;
-    const proj = (name: string) => this.project(h, `${p}.self_attn.${name}.weight`, hasQkvBias(c) ? `${p}.self_attn.${name}.bias` : undefined);
+    const proj = (name: string) => this.project(normed, `${p}.self_attn.${name}.weight`, hasQkvBias(c) ? `${p}.self_attn.${name}.bias` : undefined);
     // [B*T, heads, hd] -> [B, heads, T, hd]
     const toHeads = (x: tf.Tensor3D, n: number) => tf.transpose(tf.reshape(x, [batch, t, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
     const q = toHeads(applyRotary(proj('q_proj'), heads, cos, sin, this.rotate), heads);
@@ -388,10 +388,10 @@ export class CausalLM {
     return { out: this.project(merged, `${p}.self_attn.o_proj.weight`), k, v };
   }
 
-  /** SwiGLU MLP: down(silu(gate(x)) * up(x)). */
-  private mlp(p: string, h: tf.Tensor2D): tf.Tensor2D {
-    const gate = this.project(h, `${p}.mlp.gate_proj.weight`);
-    const up = this.project(h, `${p}.mlp.up_proj.weight`);
+  /** SwiGLU MLP of the normed hidden states x [B*T, hidden]: down(silu(gate(x)) * up(x)). */
+  private mlp(p: string, x: tf.Tensor2D): tf.Tensor2D {
+    const gate = this.project(x, `${p}.mlp.gate_proj.weight`);
+    const up = this.project(x, `${p}.mlp.up_proj.weight`);
     return this.project(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), `${p}.mlp.down_proj.weight`);
   }
 
