@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
-import { batchMatMul, matMul2d } from '../runtime/ops.ts';
+import { batchMatMul, matMul2d, matMul2dFrozen } from '../runtime/ops.ts';
 import { hasQkvBias, headDim, type LlamaConfig } from './config.ts';
 
 /** Cached keys and values of earlier positions, per layer: [B, num_key_value_heads, T_past, head_dim]. */
@@ -323,7 +323,8 @@ export class CausalLM {
    */
   private project(x: tf.Tensor2D, name: string, bias?: string): tf.Tensor2D {
     const weightT = this.transposed?.get(name) ?? tf.transpose(this.weight(name) as tf.Tensor2D);
-    const base = matMul2d(x, weightT);
+    const frozen = this.trainable !== this.params; // adapters set: base weights get no gradient
+    const base = frozen ? matMul2dFrozen(x, weightT) : matMul2d(x, weightT);
     const adapter = this.adaptersEnabled ? this.adapters.get(name) : undefined;
     const y = adapter ? tf.add<tf.Tensor2D>(base, adapter.delta(x)) : base;
     return bias ? tf.add(y, this.weight(bias)) : y;

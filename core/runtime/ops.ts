@@ -20,6 +20,22 @@ export const matMul2d = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFun
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
 /**
+ * x [m, k] @ w [k, n] for a constant w (a frozen weight, e.g. under LoRA): the gradient goes to x
+ * only (dy @ w^T); the weight's gradient, half of a layer's backward matMuls, is never computed.
+ */
+export function matMul2dFrozen(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const product = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [a, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    save([w]);
+    return {
+      value: tf.matMul(a, w) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(dy as tf.Tensor2D, tf.transpose(saved[0] as tf.Tensor2D))],
+    };
+  }) as (a: tf.Tensor2D) => tf.Tensor2D;
+  return product(x);
+}
+
+/**
  * Batched a [..., m, k] @ b [..., k, n] with the same explicit-transpose gradient (batched matMul
  * still takes wasm's slow path, but untransposed operands at least avoid the worst case).
  */

@@ -75,6 +75,26 @@ test('base weights are frozen: gradients are computed for the adapter weights on
   model.dispose();
 });
 
+test('frozen base weights cost no weight-gradient matMuls: a LoRA step runs fewer matMuls than full fine-tuning', async () => {
+  const config = charConfig({ model_type: 'qwen2' });
+  const loss = (model: CausalLM) => () => ({ loss: tf.neg(tf.sum(sequenceLogprobs(model, batch).sums)) as tf.Scalar, metrics: {} });
+  const matMuls = async (model: CausalLM) => {
+    const profile = await tf.profile(() => {
+      for (const g of computeGradients(model, loss(model), 1).grads.values()) g.dispose();
+    });
+    return profile.kernels.filter((k) => k.name === 'BatchMatMul').length;
+  };
+  const full = CausalLM.fromArrays(config, randomArrays(config, 5));
+  const { model } = modelWithLora({ r: 2, alpha: 2, dropout: 0, targetModules: ['q_proj'] });
+  const projections = 7 * config.num_hidden_layers + 1; // and the LM head
+  // Full: 3 matMuls per projection (forward, dx, dW). LoRA: at most 2 per projection (no dW; no dx
+  // either below the lowest adapter), plus the adapters' 6 each (2 forward, 4 backward).
+  const [f, l] = [await matMuls(full), await matMuls(model)];
+  assert.ok(f - l >= projections - 6 * config.num_hidden_layers, `full ${f} vs LoRA ${l} matMuls`);
+  full.dispose();
+  model.dispose();
+});
+
 test('adapters disabled give the base model; merging folds W + (alpha/r) B A so the merged model equals the adapted one', () => {
   const config = charConfig({ model_type: 'qwen2' });
   const plain = CausalLM.fromArrays(config, randomArrays(config, 5));
