@@ -10,7 +10,7 @@
  *
  * SFT data (TRL's "prompt-completion" type): `{"prompt": ..., "completion": ...}`, standard or
  * conversational likewise; or TRL's "language modeling" type, `{"text": "..."}` or
- * `{"messages": [...]}`, trained on every token. Conversational records may carry `tools` and `chat_template_kwargs`
+ * `{"messages": [...]}` (or ShareGPT's `{"conversations": [{from, value}]}`), trained on every token. Conversational records may carry `tools` and `chat_template_kwargs`
  * columns for the chat template. Other fields are ignored (datasets often carry ids or scores).
  */
 import { lineError } from '../errors.ts';
@@ -222,11 +222,26 @@ export function parsePreferenceRecord(value: unknown, src: RecordSource, format:
 }
 
 /**
+ * TRL's maybe_convert_to_chatml for SFT: `conversations` of `{from, value}` messages become
+ * `messages` of `{role, content}` (the names are kept: `human` stays `human`).
+ */
+function fromShareGpt(obj: Record<string, unknown>): Record<string, unknown> {
+  const { conversations, ...rest } = obj;
+  const messages = (conversations as unknown[]).map((m) => {
+    if (!isObject(m)) return m;
+    const { from, value, ...fields } = m;
+    return { ...fields, ...(from !== undefined ? { role: from } : {}), ...(value !== undefined ? { content: value } : {}) };
+  });
+  return { ...rest, messages };
+}
+
+/**
  * An SFT record from a parsed JSONL value: `prompt`/`completion`, or (without `prompt`) TRL's
  * language-modeling `text` / `messages`. Throws a UserError naming file, line and field.
  */
 export function parseSftRecord(value: unknown, src: RecordSource, format: DataFormat = 'auto'): SftRecord {
-  const obj = asRecordObject(value, src);
+  let obj = asRecordObject(value, src);
+  if (obj.prompt === undefined && obj.messages === undefined && Array.isArray(obj.conversations)) obj = fromShareGpt(obj);
   const lmKey = obj.prompt === undefined ? (['messages', 'text'] as const).find((k) => obj[k] !== undefined) : undefined;
   if (lmKey !== undefined) {
     const kind = recordFormat(obj, format, src, lmKey);

@@ -153,6 +153,8 @@ test("SFT language-modeling records (TRL's text / messages) train on every token
   assert.deepEqual(examples.map((e) => e.sequence.promptLength), [0, 0]);
   assert.equal(tokens(examples[0]!.sequence.ids), '<bos>Hi<eos>');
   assert.equal(text(examples[1]!.sequence.ids), '<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\na<|im_end|>\n');
+  const shareGpt = await jsonl([{ conversations: [{ from: 'user', value: 'q' }, { from: 'assistant', value: 'a' }] }]);
+  assert.deepEqual((await loadSftDataset(shareGpt, tok, { maxLength: 64 })).examples[0]!.sequence.ids, examples[1]!.sequence.ids, 'ShareGPT from/value as TRL converts it');
   const bad = await jsonl([{ messages: [user('q'), { role: 'assistant' }] }]);
   await assert.rejects(loadSftDataset(bad, tok, { maxLength: 64 }), /:1: field 'messages\[1\]' must be a message/);
   const empty = await jsonl([{ text: '' }]);
