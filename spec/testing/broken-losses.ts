@@ -118,6 +118,13 @@ export const wrongRewardDpo = variant(dpo, 'wrong-reward-dpo', (inputs, params) 
   return { ...out, chosenRewards: tf.mul(out.chosenRewards, 2) as tf.Tensor1D };
 });
 
+/** Divides the margin by the chosen length without declaring usesLengths. */
+export const undeclaredLengthDpo = variant(dpo, 'undeclared-length-dpo', (inputs, { beta }) => {
+  const rho = logRatios(inputs);
+  const z = tf.mul(tf.div(tf.sub(rho.chosen, rho.rejected), inputs.chosenLength), beta);
+  return { losses: tf.neg(logSigmoid(z)) as tf.Tensor1D, ...betaRewards(rho, beta) };
+});
+
 /** A param without a default. */
 export const noDefaultDpo: PreferenceLoss<any> = {
   ...dpo,

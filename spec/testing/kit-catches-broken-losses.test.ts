@@ -44,6 +44,7 @@ const cases: Array<[string, PreferenceLoss<any>, PreferenceLoss<any>, string]> =
   ['a loss not monotone in the chosen log-prob', broken.squaredMarginDpo, dpo, 'policy chosen log-prob never raises'],
   ['a loss not monotone in the rejected log-prob', broken.squaredMarginDpo, dpo, 'policy rejected log-prob never lowers'],
   ['rewards scaled wrongly', broken.wrongRewardDpo, dpo, 'rewards equal beta'],
+  ['a loss that reads lengths without declaring usesLengths', broken.undeclaredLengthDpo, dpo, 'ignores completion lengths'],
   ['a param without a default', broken.noDefaultDpo, dpo, 'PreferenceLoss contract'],
 ];
 
