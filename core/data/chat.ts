@@ -91,11 +91,11 @@ export function renderChat(template: string, messages: Message[], options: Rende
 }
 
 /**
- * Rejects inputs the template would silently drop: `tool_calls` in messages, or a `tools` list,
- * when the template never reads them (the error names file, line and field).
+ * Rejects inputs the template would silently drop: `tool_calls` in messages, or a non-empty
+ * `tools` list, when the template never reads them (the error names file, line and field).
  */
 export function checkTemplateUses(template: string, fields: Record<string, Message[]>, tools: unknown[] | undefined, source: RecordSource): void {
-  if (tools !== undefined && !/\btools\b/.test(template)) {
+  if (tools !== undefined && tools.length > 0 && !/\btools\b/.test(template)) {
     throw lineError(source.file, source.line, "field 'tools': the chat template does not render tools (it never reads `tools`); use a template that does, or drop the column");
   }
   if (/\btool_calls\b/.test(template)) return;

@@ -155,8 +155,9 @@ function templateInputs(obj: Record<string, unknown>, kind: 'standard' | 'conver
     if (!Array.isArray(tools) || !tools.every(isObject)) {
       throw lineError(src.file, src.line, `field 'tools' must be a list of tool (function) schemas (got ${describe(tools)})`);
     }
-    if (kind === 'standard') throw lineError(src.file, src.line, "field 'tools' needs conversational records (message lists): plain strings are not rendered through the chat template");
-    out.tools = tools;
+    if (kind === 'standard') {
+      if (tools.length > 0) throw lineError(src.file, src.line, "field 'tools' needs conversational records (message lists): plain strings are not rendered through the chat template");
+    } else out.tools = tools;
   }
   const kwargs = obj.chat_template_kwargs;
   if (kwargs !== undefined && kwargs !== null) {

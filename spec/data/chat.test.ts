@@ -110,6 +110,10 @@ test('tools or tool_calls the template never reads are errors naming file, line 
     error instanceof UserError && error.message.startsWith(`${calls}:2: field 'rejected[0].tool_calls': the chat template does not render tool calls`));
   const tools = await jsonl([{ prompt: [user('q')], chosen: [assistant('a')], rejected: [assistant('b')], tools: [{ name: 'f' }] }]);
   await assert.rejects(loadPreferenceDataset(tools, plain, { maxLength: 64 }), /:1: field 'tools': the chat template does not render tools/);
+  // An empty tools list (a uniform column) loses nothing.
+  const emptyTools = await jsonl([{ prompt: [user('q')], chosen: [assistant('a')], rejected: [assistant('b')], tools: [] }]);
+  const emptyStandard = await jsonl([{ prompt: 'q', chosen: 'a', rejected: 'b', tools: [] }]);
+  for (const f of [emptyTools, emptyStandard]) assert.equal((await loadPreferenceDataset(f, plain, { maxLength: 64 })).examples.length, 1);
   const standard = await jsonl([{ prompt: 'q', chosen: 'a', rejected: 'b', tools: [{ name: 'f' }] }]);
   await assert.rejects(loadPreferenceDataset(standard, plain, { maxLength: 64 }), /:1: field 'tools' needs conversational records/);
   const noContent = await jsonl([{ prompt: [user('q')], chosen: [{ role: 'assistant' }], rejected: [assistant('b')] }]);
