@@ -28,6 +28,6 @@ let registered = false;
 /** Registers the drift metrics once for this process (idempotent). */
 export function registerReferenceDrift(): void {
   if (registered) return;
-  registerPairMetrics(referenceDrift);
+  registerPairMetrics(referenceDrift, { workerSetup: { module: import.meta.url, function: 'registerReferenceDrift' } });
   registered = true;
 }

@@ -15,17 +15,33 @@ export interface PairMetricContext {
 /** Returns metrics of one microbatch; tensors it creates are disposed by the caller's tidy. */
 export type PairMetricHook = (context: PairMetricContext) => Record<string, number>;
 
-const hooks = new Set<PairMetricHook>();
+/** A function a gradient worker calls to register the same hook in its thread (module URL, export name). */
+export interface WorkerSetup {
+  module: string;
+  function: string;
+}
 
-/** Adds a hook to every preference objective from now on; returns a function that removes it. */
-export function registerPairMetrics(hook: PairMetricHook): () => void {
-  hooks.add(hook);
+const hooks = new Map<PairMetricHook, WorkerSetup | undefined>();
+
+/**
+ * Adds a hook to every preference objective from now on; returns a function that removes it.
+ * `workerSetup` names the exported function that registers it, which each data-parallel gradient
+ * worker (core/train/parallel) calls too; without it only the main thread's share computes the
+ * hook's metrics, and they are averaged over that share alone.
+ */
+export function registerPairMetrics(hook: PairMetricHook, options: { workerSetup?: WorkerSetup } = {}): () => void {
+  hooks.set(hook, options.workerSetup);
   return () => hooks.delete(hook);
+}
+
+/** The worker setups of the registered hooks that have one. */
+export function pairMetricWorkerSetups(): WorkerSetup[] {
+  return [...hooks.values()].filter((setup): setup is WorkerSetup => setup !== undefined);
 }
 
 /** The metrics of every registered hook for one microbatch. */
 export function extraPairMetrics(context: PairMetricContext): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const hook of hooks) Object.assign(out, hook(context));
+  for (const hook of hooks.keys()) Object.assign(out, hook(context));
   return out;
 }

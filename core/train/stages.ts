@@ -13,6 +13,7 @@ import type { HfTokenizer } from '../model/hf-tokenizer.ts';
 import type { CausalLM } from '../model/llama.ts';
 import { evaluatePreference, evaluateSft } from './held-out.ts';
 import { preferenceObjective, sftObjective, type Objective } from './objectives.ts';
+import { pairMetricWorkerSetups } from './pair-metrics.ts';
 import type { ObjectiveSpec, Share } from './parallel/shares.ts';
 import { adapterFreeReference, frozenReference, loadReferenceModel, precomputedReference, type ReferenceSource } from './reference.ts';
 import { cloneModel } from './start-model.ts';
@@ -99,7 +100,9 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log }: 
       return () => preferenceObjective(model, batch, loss, params, referenceLogps);
     },
     share,
-    objectiveSpec: { kind: 'preference', loss: config.loss, plugins: config.plugins },
+    get objectiveSpec(): ObjectiveSpec {
+      return { kind: 'preference', loss: config.loss, plugins: config.plugins, setup: pairMetricWorkerSetups() };
+    },
     tokenCount: (indices) => pairs(indices).reduce((sum, pair) => sum + pair.chosen.ids.length + pair.rejected.ids.length, 0),
     evaluate: (batchSize) =>
       held?.examples.length ? evaluatePreference(model, held.examples, { loss, params, reference, batchSize, padTokenId: tokenizer.padTokenId }) : {},

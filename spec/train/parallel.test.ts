@@ -19,7 +19,9 @@ import { selectBackend } from '../../core/runtime/backend.ts';
 import { computeGradients, type MicrobatchGradients } from '../../core/train/gradients.ts';
 import { AdamW } from '../../core/train/optimizer.ts';
 import { GradientPool } from '../../core/train/parallel/pool.ts';
+import { pairMetricWorkerSetups } from '../../core/train/pair-metrics.ts';
 import { resolveObjective, shareObjective, splitEvenly, type ObjectiveSpec, type Share } from '../../core/train/parallel/shares.ts';
+import { registerChosenMean } from './pair-metric-hook.ts';
 
 const config = tinyConfig({ num_hidden_layers: 1 });
 const pairs: TokenizedPair[] = Array.from({ length: 5 }, (_, i) => ({
@@ -124,6 +126,25 @@ test('SFT shares are weighted by completion tokens: 2 threads equal one pass', a
   tf.dispose([...expected.grads.values(), ...result.grads.values()]);
   await pool.dispose();
   model.dispose();
+});
+
+test('a pair-metric hook registered with a worker setup runs in every worker: its metric covers the whole microbatch', async () => {
+  const unregister = registerChosenMean();
+  try {
+    const model = CausalLM.random(config, 8);
+    const spec: ObjectiveSpec = { ...dpo, setup: pairMetricWorkerSetups() } as ObjectiveSpec;
+    pool = await GradientPool.start(model, spec, { threads: 2 });
+    const [whole] = preferenceShares([pairs]);
+    const expected = await single(model, spec, whole!);
+    const result = pool.computeGradients(preferenceShares(pool.split(pairs)), 1);
+    assert.ok('test/chosen_mean' in expected.metrics);
+    assertClose([result.metrics['test/chosen_mean']!], [expected.metrics['test/chosen_mean']!], 'test/chosen_mean');
+    tf.dispose([...expected.grads.values(), ...result.grads.values()]);
+    await pool.dispose();
+    model.dispose();
+  } finally {
+    unregister();
+  }
 });
 
 test('a batch-coupled loss (aot) is not split: the pool keeps one thread', async () => {

@@ -13,6 +13,7 @@ import { configuredLoss } from '../../config/loss.ts';
 import type { PreferenceBatch, TokenBatch } from '../../data/batch.ts';
 import { createLossRegistry, type LossParams, type PreferenceLoss } from '../../loss/index.ts';
 import type { CausalLM } from '../../model/llama.ts';
+import type { WorkerSetup } from '../pair-metrics.ts';
 import { preferenceObjective, sftObjective, type Objective, type ReferenceLogps } from '../objectives.ts';
 
 /** The objective of a run, as data a worker can rebuild it from. */
@@ -24,10 +25,10 @@ export type ObjectiveSpec =
       plugins: string[];
       /**
        * Functions each worker calls first (module URL and export name, called without arguments):
-       * those that registered pair-metric hooks (core/train/pair-metrics.ts) in the main thread,
+       * those that registered pair-metric hooks in the main thread (`pairMetricWorkerSetups()`),
        * so that the workers compute those metrics too.
        */
-      setup?: Array<{ module: string; function: string }>;
+      setup?: WorkerSetup[];
     };
 
 /** One thread's part of a microbatch, collated. */
