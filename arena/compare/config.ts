@@ -151,8 +151,8 @@ function describeLoss(loss: Record<string, unknown> | Record<string, unknown>[])
 
 /**
  * The methods a config compares: each loss entry, times each combination of the params grid.
- * Labels are the loss names, with params written out when a name would otherwise repeat or the
- * grid varies them.
+ * Labels are the loss names; when a name repeats, with the grid's params (`dpo(beta=0.05)`), and
+ * when that still repeats, with all params.
  */
 export function methodsOf(config: CompareConfig): MethodSpec[] {
   const grid = Object.entries(config.params ?? {});
@@ -160,14 +160,16 @@ export function methodsOf(config: CompareConfig): MethodSpec[] {
   for (const [key, values] of grid) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [key]: v })));
   const methods = config.losses.flatMap((entry) => combos.map((combo) => {
     const loss = Array.isArray(entry) ? entry.map((s) => ({ ...(s as Record<string, unknown>), ...combo })) : { ...(entry as Record<string, unknown>), ...combo };
-    return loss;
+    return { loss, combo };
   }));
-  const plain = methods.map((loss) => (Array.isArray(loss) ? loss.map((s) => s.name).join('+') : String(loss.name)));
-  const labels = methods.map((loss, i) => (plain.filter((p) => p === plain[i]).length > 1 ? describeLoss(loss) : plain[i]!));
+  const plain = methods.map(({ loss }) => (Array.isArray(loss) ? loss.map((s) => s.name).join('+') : String(loss.name)));
+  const withGrid = methods.map(({ combo }, i) => (Object.keys(combo).length ? `${plain[i]}(${Object.entries(combo).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')})` : plain[i]!));
+  const count = (list: string[], x: string) => list.filter((y) => y === x).length;
+  const labels = methods.map(({ loss }, i) => (count(plain, plain[i]!) === 1 ? plain[i]! : count(withGrid, withGrid[i]!) === 1 ? withGrid[i]! : describeLoss(loss)));
   const seen = new Set<string>();
   for (const label of labels) {
     if (seen.has(label)) throw new UserError(`losses: '${label}' is listed twice with the same params`);
     seen.add(label);
   }
-  return methods.map((loss, i) => ({ label: labels[i]!, loss }));
+  return methods.map(({ loss }, i) => ({ label: labels[i]!, loss }));
 }

@@ -164,14 +164,16 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
   const finishedIds = new Set<string>();
   for (const run of grid) if (await exists(path.join(outDir, 'runs', run.id, RESULT_FILE))) finishedIds.add(run.id);
   const todo = grid.filter((r) => !finishedIds.has(r.id));
-  stage(`4/5 preference runs: ${methods.map((m) => m.label).join(', ')} x lr ${config.learningRates.map(lrLabel).join(', ')} x seeds ${config.seeds.join(', ')} = ${grid.length} runs, ${Math.min(workers, Math.max(1, todo.length))} at a time${finishedIds.size ? ` (${finishedIds.size} finished before: skipped)` : ''}`);
+  // Runs side by side share the cores: each gets its share as gradient threads (train.workers).
+  const threads = Math.max(1, Math.floor(availableParallelism() / Math.min(workers, Math.max(1, todo.length))));
+  stage(`4/5 preference runs: ${methods.map((m) => m.label).join(', ')} x lr ${config.learningRates.map(lrLabel).join(', ')} x seeds ${config.seeds.join(', ')} = ${grid.length} runs, ${Math.min(workers, Math.max(1, todo.length))} at a time (${threads} gradient thread${threads > 1 ? 's' : ''} each)${finishedIds.size ? ` (${finishedIds.size} finished before: skipped)` : ''}`);
   let done = 0;
   await runPool(todo, workers, async (run) => {
     const runDir = path.join(outDir, 'runs', run.id);
     await rm(runDir, { recursive: true, force: true }); // an unfinished run starts over
     await mkdir(runDir, { recursive: true });
     const spec: WorkerSpec = {
-      config, method: run.method, learningRate: run.lr, lrLabel: lrLabel(run.lr), seed: run.seed, runDir,
+      config, method: run.method, learningRate: run.lr, lrLabel: lrLabel(run.lr), seed: run.seed, runDir, threads,
       files: { train: pairs.train, eval: pairs.eval, test: data.files.test, sftModelDir },
       sft: { accuracy: sft.accuracy, malformed: sft.malformed, repeated_ngrams: sft.repeated_ngrams },
     };

@@ -26,7 +26,7 @@ export interface TrainingContext {
   interactive?: boolean;
 }
 
-/** The run config of the SFT model. */
+/** The run config of the SFT model (it runs alone: its gradients use every core, train.workers' default). */
 export function sftRunConfig(config: CompareConfig, files: { sftTrain: string; sftEval: string; tokenizerDir: string }, runDir: string): Record<string, unknown> {
   const sft = config.sft;
   return {
@@ -48,6 +48,8 @@ export function preferenceRunConfig(
   run: { method: MethodSpec; learningRate: number; seed: number },
   files: { train: string; eval: string; sftModelDir: string },
   runDir: string,
+  /** Gradient threads of this run (train.workers): the cores left to it by the runs beside it. */
+  threads = 1,
 ): Record<string, unknown> {
   const p = config.preference;
   return {
@@ -57,7 +59,7 @@ export function preferenceRunConfig(
     loss: structuredClone(run.method.loss),
     train: {
       seed: run.seed, maxSteps: p.steps, batchSize: p.batchSize, learningRate: run.learningRate, warmupRatio: p.warmupRatio, schedule: 'constant',
-      maxGradNorm: 1, logEvery: p.logEvery, evalEvery: p.evalEvery, saveEvery: 0, precomputeReference: true,
+      maxGradNorm: 1, logEvery: p.logEvery, evalEvery: p.evalEvery, saveEvery: 0, precomputeReference: true, workers: threads,
     },
     backend: config.backend as BackendConfig,
     plugins: config.plugins,

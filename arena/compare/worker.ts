@@ -22,6 +22,8 @@ export interface WorkerSpec {
   lrLabel: string;
   seed: number;
   runDir: string;
+  /** Gradient threads of the run (train.workers). */
+  threads: number;
   files: { train: string; eval: string; test: string; sftModelDir: string };
   /** The SFT model's test numbers (the run's "before"). */
   sft: TaskNumbers;
@@ -35,7 +37,7 @@ export async function runWorker(spec: WorkerSpec): Promise<RunResult> {
     const v = value as { prompt: string; answer: number };
     return { prompt: v.prompt, answer: v.answer };
   });
-  const raw = preferenceRunConfig(spec.config, { method: spec.method, learningRate: spec.learningRate, seed: spec.seed }, spec.files, spec.runDir);
+  const raw = preferenceRunConfig(spec.config, { method: spec.method, learningRate: spec.learningRate, seed: spec.seed }, spec.files, spec.runDir, spec.threads);
   const started = Date.now();
   const run = { method: spec.method.label, lrLabel: spec.lrLabel, learningRate: spec.learningRate, seed: spec.seed };
   let result: RunResult;

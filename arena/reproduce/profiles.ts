@@ -14,7 +14,7 @@ const METHODS = ['dpo', 'minor-dpo', 'dpop'];
 export const PROFILES: Record<string, Record<string, unknown>> = {
   quick: {
     name: 'quick',
-    task: { seed: 0, sftTrain: 1500, preferenceTrain: 320, eval: 64, test: 300, maxNumber: 30, maxSteps: 2 },
+    task: { seed: 0, sftTrain: 1600, preferenceTrain: 320, eval: 64, test: 300, maxNumber: 30, maxSteps: 2 },
     sft: { model: TINY_LLAMA, steps: 1500, batchSize: 8, learningRate: 5e-3, seed: 1 },
     losses: METHODS.map((name) => ({ name, beta: 0.1 })),
     learningRates: [3e-4, 3e-3],
