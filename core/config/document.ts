@@ -17,6 +17,9 @@ export interface ConfigDocument {
   lines: LineCounter;
 }
 
+/** Most `*alias` expansions a config may use (a config needs a handful; an alias bomb needs millions). */
+const MAX_ALIAS_COUNT = 100;
+
 /** The source text of a config as a YAML document (JSON is YAML), or a UserError naming the line. */
 export function parseDocument(text: string, source: string): { value: unknown; doc: Document; lines: LineCounter } {
   const lines = new LineCounter();
@@ -26,7 +29,30 @@ export function parseDocument(text: string, source: string): { value: unknown; d
     const line = problem.linePos?.[0].line;
     throw new UserError(`${source}${line ? `:${line}` : ''}: invalid ${/\.json$/i.test(source) ? 'JSON/' : ''}YAML: ${problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
-  return { value: doc.toJS(), doc, lines };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // yaml's guard against alias bombs (a few lines that expand to billions of nodes)
+    throw new UserError(`${source}: invalid YAML: ${(error as Error).message} (more than ${MAX_ALIAS_COUNT} alias expansions)`);
+  }
+  return { value, doc, lines };
+}
+
+/** The key path of the first number that is NaN or infinite (`.inf`, `.nan`, `1e999`), if any. */
+export function nonFiniteNumber(value: unknown, at: (string | number)[] = []): (string | number)[] | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : at;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const found = nonFiniteNumber(child, [...at, Array.isArray(value) ? Number(key) : key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** The value at a key path. */
+export function valueAt(value: unknown, segments: (string | number)[]): unknown {
+  return segments.reduce<unknown>((node, seg) => (node as Record<string | number, unknown>)[seg], value);
 }
 
 /** The line of the key at `segments` (or of its nearest parent that has one). */

@@ -9,7 +9,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import type { Document, LineCounter } from 'yaml';
 import { UserError } from '../errors.ts';
 import { createLossRegistry, loadPlugin, type LossRegistry } from '../loss/index.ts';
-import { lineOf, readConfigDocument } from './document.ts';
+import { lineOf, nonFiniteNumber, readConfigDocument, valueAt } from './document.ts';
 import { describeConfigError, errorSegments, keyPath, offendingValue, primaryError } from './errors.ts';
 import { applyOverrides, overrideFor, parseOverride, type Override } from './overrides.ts';
 import { buildConfigSchema, DEFAULT_LOSS } from './schema.ts';
@@ -83,6 +83,9 @@ export async function resolveConfig(
     const extras = [got, override ? `from --set ${override.text}` : line ? `line ${line}` : undefined].filter(Boolean);
     throw new UserError(`${source}: ${message}${extras.length ? ` (${extras.join('; ')})` : ''}`);
   };
+
+  const infinite = nonFiniteNumber(config);
+  if (infinite) fail(infinite, `${keyPath(infinite)} must be a finite number`, `got ${String(valueAt(config, infinite))}`);
 
   // Plugins first: their losses are part of the schema.
   const plugins = config.plugins ?? [];

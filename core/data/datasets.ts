@@ -9,7 +9,7 @@
 import { UserError } from '../errors.ts';
 import { checkTemplateUses, renderChat, selectChatTemplate, type TemplateContext } from './chat.ts';
 import type { TokenizedPair } from './collate.ts';
-import { sourceName, streamJsonl } from './jsonl.ts';
+import { sourceName, streamJsonlLines } from './jsonl.ts';
 import {
   parsePreferenceRecord,
   parseSftRecord,
@@ -109,11 +109,13 @@ async function loadFile<R, E>(
 ): Promise<Dataset<E>> {
   const stats = emptyStats(sourceName(file));
   const examples: E[] = [];
-  for await (const { line, value } of streamJsonl(file)) {
+  // In file order: the first error reported (or skipped) is the first bad line, JSON or record.
+  for await (const record of streamJsonlLines(file)) {
     stats.records += 1;
     let example: E | undefined;
     try {
-      example = tokenize(parse(value, { file: stats.file, line }), stats);
+      if ('error' in record) throw record.error;
+      example = tokenize(parse(record.value, { file: stats.file, line: record.line }), stats);
     } catch (error) {
       skip(error, options, stats);
       continue;

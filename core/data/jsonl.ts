@@ -1,8 +1,9 @@
 /** Reading JSONL (one JSON value per line) with errors that name the file and line. */
 import { constants, createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { lineError, UserError } from '../errors.ts';
+import { fileError } from '../io/fs-errors.ts';
 
 export interface JsonlRecord {
   /** 1-based line number in the source. */
@@ -22,17 +23,25 @@ async function* sourceLines(file: string | undefined): AsyncGenerator<string> {
   }
   try {
     await access(file, constants.R_OK);
+    if ((await stat(file)).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
   } catch (error) {
-    throw new UserError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw fileError(file, 'read', error);
   }
-  yield* createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  try {
+    yield* createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  } catch (error) {
+    throw fileError(file, 'read', error);
+  }
 }
 
+/** A line of a JSONL source: its value, or the UserError of a line that is not JSON. */
+export type JsonlLine = JsonlRecord | { line: number; error: UserError };
+
 /**
- * The non-blank lines of a JSONL file (or stdin for undefined / '-'), parsed one at a time as they
- * are read: memory holds one line, not the file.
+ * The non-blank lines of a JSONL file (or stdin) in order, parsed one at a time; a line that is
+ * not JSON comes as its error, so a caller can report or skip it in file order.
  */
-export async function* streamJsonl(file: string | undefined): AsyncGenerator<JsonlRecord> {
+export async function* streamJsonlLines(file: string | undefined): AsyncGenerator<JsonlLine> {
   const name = sourceName(file);
   let line = 0;
   for await (const text of sourceLines(file)) {
@@ -42,9 +51,21 @@ export async function* streamJsonl(file: string | undefined): AsyncGenerator<Jso
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw lineError(name, line, `invalid JSON: ${(error as Error).message}`);
+      yield { line, error: lineError(name, line, `invalid JSON: ${(error as Error).message}`) };
+      continue;
     }
     yield { line, value };
+  }
+}
+
+/**
+ * The non-blank lines of a JSONL file (or stdin for undefined / '-'), parsed one at a time as they
+ * are read: memory holds one line, not the file.
+ */
+export async function* streamJsonl(file: string | undefined): AsyncGenerator<JsonlRecord> {
+  for await (const record of streamJsonlLines(file)) {
+    if ('error' in record) throw record.error;
+    yield record;
   }
 }
 

@@ -54,6 +54,25 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
+/**
+ * The path of a shard named by an index's weight_map: a plain file name inside the model
+ * directory. Names that climb out of it (`../x`, absolute paths) are refused.
+ */
+function shardFile(dir: string, index: string, name: unknown): string {
+  if (typeof name !== 'string' || name === '' || path.isAbsolute(name) || path.basename(name) !== name || name === '.' || name === '..') {
+    throw new UserError(`${index}: weight_map names the shard ${JSON.stringify(name)}; shards must be files inside the model directory`);
+  }
+  return path.join(dir, name);
+}
+
+/** The first non-finite value of a weight, as an error naming the tensor; undefined when all are finite. */
+export function nonFiniteWeight(name: string, data: ArrayLike<number>): string | undefined {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) return `weight '${name}' holds ${data[i]} at index ${i}`;
+  }
+  return undefined;
+}
+
 /** Every tensor of the directory's safetensors file(s), by name. */
 async function readWeights(dir: string): Promise<Map<string, SafeTensor & { file: string }>> {
   const single = path.join(dir, 'model.safetensors');
@@ -62,8 +81,8 @@ async function readWeights(dir: string): Promise<Map<string, SafeTensor & { file
   if (await exists(single)) files = [single];
   else if (await exists(index)) {
     const map = (await readJsonFile(index)).weight_map;
-    if (typeof map !== 'object' || map === null) throw new UserError(`${index}: field 'weight_map' must be an object`);
-    files = [...new Set(Object.values(map as Record<string, unknown>).map(String))].map((f) => path.join(dir, f));
+    if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new UserError(`${index}: field 'weight_map' must be an object`);
+    files = [...new Set(Object.values(map as Record<string, unknown>))].map((f) => shardFile(dir, index, f));
   } else {
     throw new UserError(`${dir}: no model.safetensors (or model.safetensors.index.json) found`);
   }
@@ -85,6 +104,8 @@ export async function loadModelWeights(dir: string): Promise<Omit<LoadedModel, '
   for (const [name, tensor] of weights) {
     dtypes.add(tensor.dtype === 'F64' ? 'F32' : tensor.dtype);
     if (!FLOAT_DTYPES.has(tensor.dtype)) throw new UserError(`${tensor.file}: weight '${name}' has dtype ${tensor.dtype}, expected F32, F16 or BF16`);
+    const bad = nonFiniteWeight(name, tensor.data);
+    if (bad) throw new UserError(`${tensor.file}: ${bad}; the model is damaged (a diverged training?)`);
     arrays.set(name, { shape: tensor.shape, data: tensor.data as Float32Array });
   }
   let model: CausalLM;
@@ -100,14 +121,16 @@ export async function loadModelWeights(dir: string): Promise<Omit<LoadedModel, '
   return { model, config, dtype, ...(generationConfig ? { generationConfig } : {}) };
 }
 
-/** The tokenizer of a model directory (tokenizer.json), with config.json's special token ids as fallback. */
+/** The tokenizer of a model directory (tokenizer.json), with config.json's special token ids as fallback; its ids must fit the model's vocabulary. */
 export async function loadTokenizer(dir: string, config: LlamaConfig): Promise<HfTokenizer> {
   const firstId = (v: unknown) => (Array.isArray(v) ? v[0] : v) as number | undefined;
-  return HfTokenizer.fromDir(dir, {
+  const tokenizer = await HfTokenizer.fromDir(dir, {
     eos: firstId(config.eos_token_id) ?? undefined,
     bos: firstId(config.bos_token_id) ?? undefined,
     pad: firstId(config.pad_token_id) ?? undefined,
   });
+  checkTokenizerFits(tokenizer, config, dir);
+  return tokenizer;
 }
 
 /** Loads a model directory: config, weights and tokenizer. */
@@ -123,6 +146,13 @@ export async function loadModelDir(dir: string): Promise<LoadedModel> {
   return { ...loaded, tokenizer };
 }
 
+/** A tokenizer whose ids reach past the model's vocabulary would index outside the embedding. */
+export function checkTokenizerFits(tokenizer: Tokenizer, config: LlamaConfig, source: string): void {
+  if (tokenizer.vocabSize > config.vocab_size) {
+    throw new UserError(`${source}: the tokenizer has ${tokenizer.vocabSize} token ids but the model's vocab_size is ${config.vocab_size}; token ids must be < vocab_size`);
+  }
+}
+
 /** The config.json written for a model (HF fields, plus architectures and the saved dtype under both transformers 4's and 5's keys). */
 export function configJson(model: CausalLM, tokenizer?: Tokenizer, dtype: SaveDtype = 'F32'): Record<string, unknown> {
   const c = model.config;
@@ -136,10 +166,20 @@ export function configJson(model: CausalLM, tokenizer?: Tokenizer, dtype: SaveDt
   };
 }
 
-/** Encodes the model's weights as safetensors bytes (F32 unless `dtype` says otherwise). */
+/** A model with a NaN or infinite weight was about to be saved (training diverged). */
+export class NonFiniteWeights extends UserError {
+  override name = 'NonFiniteWeights';
+}
+
+/** Encodes the model's weights as safetensors bytes (F32 unless `dtype` says otherwise); refuses non-finite weights. */
 export async function weightsBytes(model: CausalLM, dtype: SaveDtype = 'F32'): Promise<Uint8Array> {
   const arrays = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [name, v] of model.params) arrays.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
+  for (const [name, v] of model.params) {
+    const data = (await v.data()) as Float32Array;
+    const bad = nonFiniteWeight(name, data);
+    if (bad) throw new NonFiniteWeights(`refusing to save a model whose ${bad}`);
+    arrays.set(name, { shape: v.shape, data });
+  }
   return serializeSafetensors(arrays, { format: 'pt' }, dtype);
 }
 

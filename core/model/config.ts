@@ -94,6 +94,14 @@ export function parseConfig(value: unknown, source = 'config.json'): LlamaConfig
   if (c.num_attention_heads % c.num_key_value_heads !== 0) {
     throw new UserError(`${source}: num_attention_heads ${c.num_attention_heads} is not a multiple of num_key_value_heads ${c.num_key_value_heads}`);
   }
+  const count = parameterCount(c);
+  if (count > MAX_PARAMETERS) {
+    throw new UserError(
+      `${source}: this config has ${count.toExponential(2)} parameters (vocab_size ${c.vocab_size}, hidden_size ${c.hidden_size}, ` +
+        `intermediate_size ${c.intermediate_size}, num_hidden_layers ${c.num_hidden_layers}); the limit is ${MAX_PARAMETERS.toExponential(0)} ` +
+        '(4 GB of float32 weights, all a wasm backend can address)',
+    );
+  }
   return c;
 }
 
@@ -113,6 +121,20 @@ function readRopeParameters(config: Record<string, unknown>, source: string): vo
     }
     config.rope_theta = theta;
   }
+}
+
+/** The most parameters a model may have; checked from the config, before anything is allocated. */
+export const MAX_PARAMETERS = 1e9;
+
+/** The number of parameters a config describes (the sizes of parameterShapes in llama.ts), by arithmetic. */
+export function parameterCount(c: LlamaConfig): number {
+  const h = c.hidden_size;
+  const hd = headDim(c);
+  const q = c.num_attention_heads * hd;
+  const kv = c.num_key_value_heads * hd;
+  const bias = hasQkvBias(c) ? q + 2 * kv : 0;
+  const layer = 2 * h + q * h + 2 * kv * h + bias + h * q + 3 * c.intermediate_size * h;
+  return c.vocab_size * h * (c.tie_word_embeddings ? 1 : 2) + c.num_hidden_layers * layer + h;
 }
 
 /** head_dim, defaulting to hidden_size / num_attention_heads as HF does. */

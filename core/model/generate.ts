@@ -1,6 +1,6 @@
 /**
- * Text generation: greedy decoding or temperature / top-k sampling with a seed, stopping at EOS or
- * after `maxNewTokens`. Prompts of different lengths are batched together (left-padded, with the
+ * Text generation: greedy decoding or temperature / top-k sampling with a seed, stopping at EOS,
+ * after `maxNewTokens`, or when a row fills the model's max_position_embeddings. Prompts of different lengths are batched together (left-padded, with the
  * padding masked out of attention and position ids counted from each prompt's first real token,
  * as HF does), and a KV cache makes each new token cost one position's forward pass.
  */
@@ -68,10 +68,14 @@ function checkOptions(model: CausalLM, options: GenerateOptions): { eos: number;
 export async function generate(model: CausalLM, prompts: number[][], options: GenerateOptions): Promise<Generation[]> {
   const settings = checkOptions(model, options);
   const vocab = model.config.vocab_size;
+  const positions = model.config.max_position_embeddings;
   prompts.forEach((p, i) => {
     if (p.length === 0) throw new UserError(`prompt ${i + 1} is empty (it needs at least one token, e.g. BOS)`);
     const bad = p.find((id) => !Number.isInteger(id) || id < 0 || id >= vocab);
     if (bad !== undefined) throw new UserError(`prompt ${i + 1}: token id ${bad} is outside the vocabulary [0, ${vocab})`);
+    if (p.length >= positions) {
+      throw new UserError(`prompt ${i + 1} has ${p.length} tokens; the model's max_position_embeddings (${positions}) leaves no room for a new token`);
+    }
   });
   const rng = createRng(options.seed ?? 0);
   const random = () => rng.next();
@@ -102,7 +106,9 @@ async function generateBatch(
   const done = new Array<boolean>(batch).fill(false);
   let cache: KVCache | undefined;
   try {
-    for (let step = 0; step < maxNewTokens; step++) {
+    // A row never grows past the model's positions: generation then ends with finishReason 'length'.
+    const steps = Math.min(maxNewTokens, model.config.max_position_embeddings - width);
+    for (let step = 0; step < steps; step++) {
       const total = rows[0]!.length;
       const from = useCache && cache ? cache.length : 0; // first position fed this step
       const t = total - from;

@@ -70,7 +70,11 @@ export class HfTokenizer implements Tokenizer {
       const text = tokenText(tokenizerConfig[field]);
       return text === undefined ? undefined : this.impl.token_to_id(text);
     };
-    this.vocabSize = Math.max(...this.impl.get_vocab(true).values()) + 1;
+    const ids = [...this.impl.get_vocab(true).values()];
+    if (ids.length === 0) throw new UserError(`${source}: the tokenizer's vocabulary is empty`);
+    let maxId = 0;
+    for (const id of ids) maxId = Math.max(maxId, id);
+    this.vocabSize = maxId + 1;
     const eos = idOf('eos_token') ?? fallback.eos;
     if (eos === undefined) throw new UserError(`${source}: no EOS token (set eos_token in tokenizer_config.json or eos_token_id in config.json)`);
     this.eosTokenId = eos;

@@ -67,6 +67,34 @@ export function parameterShapes(config: LlamaConfig): Map<string, number[]> {
   return shapes;
 }
 
+/**
+ * The one check that a set of tensors is what is expected: every expected tensor is there with its
+ * shape, and there is no other tensor (an extra one would be silently dropped). Throws one
+ * UserError naming the missing, unexpected and misshapen tensors; `what` names the expectation.
+ */
+export function checkTensorShapes(
+  expected: ReadonlyMap<string, readonly number[]>,
+  weights: ReadonlyMap<string, { shape: readonly number[] }>,
+  what: string,
+): void {
+  const problems = [
+    ...[...expected].filter(([name]) => !weights.has(name)).map(([name, shape]) => `missing weight '${name}' [${shape}]`),
+    ...[...weights.keys()].filter((name) => !expected.has(name)).map((name) => `unexpected weight '${name}' (not used by ${what})`),
+    ...[...expected]
+      .filter(([name, shape]) => weights.has(name) && weights.get(name)!.shape.join(',') !== shape.join(','))
+      .map(([name, shape]) => `weight '${name}' has shape [${weights.get(name)!.shape}], expected [${shape}] from ${what}`),
+  ];
+  if (problems.length > 0) {
+    const more = problems.length > 6 ? `, and ${problems.length - 6} more` : '';
+    throw new UserError(`weights do not match ${what}: ${problems.slice(0, 6).join(', ')}${more}`);
+  }
+}
+
+/** The weights of a config: checkTensorShapes against parameterShapes(config). */
+export function checkWeightShapes(config: LlamaConfig, weights: ReadonlyMap<string, { shape: readonly number[] }>): void {
+  checkTensorShapes(parameterShapes(config), weights, `the config (${config.num_hidden_layers} layers, hidden_size ${config.hidden_size})`);
+}
+
 /** RMSNorm: weight * x / sqrt(mean(x^2) + eps), over the last axis, in float32. */
 export function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor1D, eps: number): tf.Tensor2D {
   const variance = tf.mean(tf.square(x), -1, true);
@@ -187,15 +215,7 @@ export class CausalLM {
   private transposed?: Map<string, tf.Tensor2D>;
 
   constructor(config: LlamaConfig, params: Map<string, tf.Variable>) {
-    const expected = parameterShapes(config);
-    for (const [name, shape] of expected) {
-      const param = params.get(name);
-      if (!param) throw new UserError(`missing weight '${name}' (expected shape [${shape}])`);
-      if (param.shape.join(',') !== shape.join(',')) {
-        throw new UserError(`weight '${name}' has shape [${param.shape}], expected [${shape}] from the config`);
-      }
-    }
-    for (const name of params.keys()) if (!expected.has(name)) throw new UserError(`unexpected weight '${name}' for this config`);
+    checkWeightShapes(config, params);
     this.config = config;
     this.params = params;
     this.trainable = params;
@@ -206,13 +226,9 @@ export class CausalLM {
   static fromArrays(config: LlamaConfig, arrays: Map<string, { shape: number[]; data: Float32Array }>): CausalLM {
     const params = new Map<string, tf.Variable>();
     try {
+      checkWeightShapes(config, arrays);
       for (const [name, shape] of parameterShapes(config)) {
-        const array = arrays.get(name);
-        if (!array) throw new UserError(`missing weight '${name}' (expected shape [${shape}])`);
-        if (array.shape.join(',') !== shape.join(',')) {
-          throw new UserError(`weight '${name}' has shape [${array.shape}], expected [${shape}] from the config`);
-        }
-        const value = tf.tensor(array.data, shape, 'float32');
+        const value = tf.tensor(arrays.get(name)!.data, shape, 'float32');
         params.set(name, tf.variable(value, true));
         value.dispose(); // the variable keeps the data; a kept tensor would pin it after the first assign
       }
@@ -334,6 +350,9 @@ export class CausalLM {
     const c = this.config;
     const [batch, t] = inputIds.shape;
     const past = options.cache?.length ?? 0;
+    if (past + t > c.max_position_embeddings) {
+      throw new UserError(`a sequence of ${past + t} tokens is longer than the model's max_position_embeddings (${c.max_position_embeddings})`);
+    }
     const positions = options.positions ?? Int32Array.from({ length: batch * t }, (_, n) => past + (n % t));
     const { cos, sin } = rotaryTables(c, positions);
     const mask = attentionMask(batch, t, past, options.keyMask);

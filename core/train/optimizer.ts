@@ -10,6 +10,7 @@
  * continues exactly.
  */
 import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.ts';
 
 export interface AdamWOptions {
   beta1: number;
@@ -81,7 +82,10 @@ export class AdamW {
     for (const [kind, map] of [['m', this.m], ['v', this.v]] as const) {
       for (const [name, variable] of map) {
         const saved = tensors.get(`${kind}.${name}`);
-        if (!saved) throw new Error(`optimizer state lacks '${kind}.${name}'`);
+        if (!saved) throw new UserError(`optimizer state lacks '${kind}.${name}'`);
+        if (saved.shape.join(',') !== variable.shape.join(',') || saved.data.length !== variable.size) {
+          throw new UserError(`optimizer state '${kind}.${name}' has shape [${saved.shape}], expected [${variable.shape}]`);
+        }
         tf.tidy(() => variable.assign(tf.tensor(saved.data, variable.shape, 'float32')));
       }
     }

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { ModelSection } from '../config/types.ts';
 import { createCharTokenizer } from '../model/char-tokenizer.ts';
-import { loadModelDir } from '../model/checkpoint.ts';
+import { checkTokenizerFits, loadModelDir } from '../model/checkpoint.ts';
 import { parseConfig } from '../model/config.ts';
 import { HfTokenizer } from '../model/hf-tokenizer.ts';
 import { CausalLM } from '../model/llama.ts';
@@ -36,6 +36,7 @@ export async function startingModel(section: ModelSection, seed: number): Promis
     },
     path.join('model.init'),
   );
+  checkTokenizerFits(tokenizer, config, section.tokenizer ?? 'model.init');
   return { model: CausalLM.random(config, seed), tokenizer, dtype: 'F32' };
 }
 
