@@ -73,6 +73,21 @@ export function nonFiniteWeight(name: string, data: ArrayLike<number>): string |
   return undefined;
 }
 
+/**
+ * Some tied checkpoints store a copy of the embedding as lm_head.weight: it is dropped. An
+ * lm_head that differs from the embedding would be silently ignored, so it is an error.
+ */
+function dropTiedCopy(weights: Map<string, SafeTensor & { file: string }>, configFile: string): void {
+  const head = weights.get('lm_head.weight');
+  if (!head) return;
+  const embed = weights.get('model.embed_tokens.weight');
+  const same = embed !== undefined && embed.shape.join(',') === head.shape.join(',') && embed.data.every((v, i) => Object.is(v, head.data[i]));
+  if (!same) {
+    throw new UserError(`${configFile}: tie_word_embeddings is true, but ${head.file} holds an lm_head.weight that differs from model.embed_tokens.weight; set tie_word_embeddings to false`);
+  }
+  weights.delete('lm_head.weight');
+}
+
 /** Every tensor of the directory's safetensors file(s), by name. */
 async function readWeights(dir: string): Promise<Map<string, SafeTensor & { file: string }>> {
   const single = path.join(dir, 'model.safetensors');
@@ -98,7 +113,7 @@ export async function loadModelWeights(dir: string): Promise<Omit<LoadedModel, '
   const configFile = path.join(dir, 'config.json');
   const config = parseConfig(await readJsonFile(configFile), configFile);
   const weights = await readWeights(dir);
-  if (config.tie_word_embeddings) weights.delete('lm_head.weight'); // some tied checkpoints store a copy
+  if (config.tie_word_embeddings) dropTiedCopy(weights, configFile);
   const arrays = new Map<string, { shape: number[]; data: Float32Array }>();
   const dtypes = new Set<string>();
   for (const [name, tensor] of weights) {

@@ -79,10 +79,10 @@ export function checkTensorShapes(
 ): void {
   const problems = [
     ...[...expected].filter(([name]) => !weights.has(name)).map(([name, shape]) => `missing weight '${name}' [${shape}]`),
-    ...[...weights.keys()].filter((name) => !expected.has(name)).map((name) => `unexpected weight '${name}' (not used by ${what})`),
+    ...[...weights.keys()].filter((name) => !expected.has(name)).map((name) => `unexpected weight '${name}'`),
     ...[...expected]
       .filter(([name, shape]) => weights.has(name) && weights.get(name)!.shape.join(',') !== shape.join(','))
-      .map(([name, shape]) => `weight '${name}' has shape [${weights.get(name)!.shape}], expected [${shape}] from ${what}`),
+      .map(([name, shape]) => `weight '${name}' has shape [${weights.get(name)!.shape}], expected [${shape}]`),
   ];
   if (problems.length > 0) {
     const more = problems.length > 6 ? `, and ${problems.length - 6} more` : '';

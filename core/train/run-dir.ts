@@ -24,7 +24,7 @@ import type { PrefoptConfig } from '../config/types.ts';
 import { removeLeftoverTemps, writeDirAtomic, writeFileAtomic } from '../io/atomic.ts';
 import { fileError } from '../io/fs-errors.ts';
 import { lockDir, type DirLock } from '../io/lock.ts';
-import { writeModelFiles } from '../model/checkpoint.ts';
+import { nonFiniteWeight, writeModelFiles } from '../model/checkpoint.ts';
 import { checkTensorShapes, checkWeightShapes, type CausalLM } from '../model/llama.ts';
 import { readSafetensors, serializeSafetensors } from '../model/safetensors.ts';
 import type { Tokenizer } from '../data/tokenizer.ts';
@@ -87,6 +87,26 @@ export async function latestCheckpoint(runDir: string): Promise<{ dir: string; s
       return { dir, step };
     } catch {
       // incomplete: look at an older one
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The newest checkpoint whose weights are all finite (verified by reading them), or undefined:
+ * the one to name after a divergence.
+ */
+export async function latestGoodCheckpoint(runDir: string): Promise<{ dir: string; step: number } | undefined> {
+  const names = await readdir(checkpointsDir(runDir)).catch(() => [] as string[]);
+  const dirs = names.filter((name) => CHECKPOINT_PATTERN.test(name)).sort().reverse().map((name) => path.join(checkpointsDir(runDir), name));
+  for (const dir of dirs) {
+    try {
+      const { step } = await readTrainerState(dir);
+      const adapter = path.join(dir, 'adapter_model.safetensors');
+      const weights = await readSafetensors((await stat(adapter).then(() => true, () => false)) ? adapter : path.join(dir, 'model.safetensors'));
+      if ([...weights.tensors].every(([name, t]) => nonFiniteWeight(name, t.data) === undefined)) return { dir, step };
+    } catch {
+      // incomplete or unreadable: look at an older one
     }
   }
   return undefined;

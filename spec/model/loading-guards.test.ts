@@ -26,12 +26,22 @@ test('a config with fewer layers than the weights, or a weights file with an ext
     const config = charConfig({ num_hidden_layers: 2 });
     await writeModelDir(dir, config, randomArrays(config, 1));
     await writeFile(path.join(dir, 'config.json'), JSON.stringify({ ...config, num_hidden_layers: 1 }));
-    await assert.rejects(loadModelDir(dir), userError(/unexpected weight 'model\.layers\.1\.[a-z_.]+' \(not used by this config\)/));
+    await assert.rejects(loadModelDir(dir), userError(/weights do not match the config \(1 layers, hidden_size 32\): unexpected weight 'model\.layers\.1\.[a-z_.]+', /));
 
     const arrays = randomArrays(config, 1);
     arrays.set('extra.weight', { shape: [2], data: new Float32Array(2) });
     await writeModelDir(dir, config, arrays);
     await assert.rejects(loadModelDir(dir), userError(/unexpected weight 'extra\.weight'/));
+  });
+});
+
+test('tie_word_embeddings with a stored lm_head.weight that differs from the embedding is an error (it would be ignored)', async () => {
+  await withTempDir(async (dir) => {
+    const config = charConfig({ tie_word_embeddings: true });
+    const arrays = randomArrays(config, 1);
+    arrays.set('lm_head.weight', randomArrays(charConfig({ tie_word_embeddings: false }), 9).get('lm_head.weight')!);
+    await writeModelDir(dir, config, arrays);
+    await assert.rejects(loadModelDir(dir), userError(/tie_word_embeddings is true, but .* holds an lm_head\.weight that differs from model\.embed_tokens\.weight/));
   });
 });
 

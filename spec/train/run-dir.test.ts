@@ -29,7 +29,7 @@ test('training refuses an output that is a non-empty non-run directory, a file, 
   const model = path.join(dir, 'model-dir');
   for (const output of [model, path.join(model, 'run')]) {
     await assert.rejects(
-      prepareRunDir(output, { ...config, output, model: { path: model } }, false),
+      prepareRunDir(output, { ...config, output, model: { ...config.model, init: undefined, path: model } }, false),
       (e: unknown) => e instanceof UserError && /overlap: training would overwrite the model it reads/.test(e.message),
     );
   }
