@@ -38,6 +38,8 @@ export interface TrainerState {
   step: number;
   /** Tokens trained on up to the last log line (`num_tokens`); absent in older checkpoints. */
   numTokens?: number;
+  /** The final evaluation, in the checkpoint written at the end of the run (a resume does not log it again). */
+  finalEval?: Record<string, number>;
   /** Metrics gathered since the last log line (so a resumed run logs the same lines). */
   pending: WeightedMeansState | { steps: number; sums: Record<string, number> };
 }

@@ -22,21 +22,20 @@ import type { HfTokenizer } from '../model/hf-tokenizer.ts';
 import type { CausalLM } from '../model/llama.ts';
 import { describeBackend, selectBackend } from '../runtime/backend.ts';
 import { clipByGlobalNorm, computeGradients, GradientAccumulator, globalNorm } from './gradients.ts';
+import { DivergenceMonitor, TrainingDiverged } from './divergence.ts';
 import { AdamW } from './optimizer.ts';
 import { GradientPool, threadsFor } from './parallel/pool.ts';
 import { createProgress } from './progress.ts';
 import { modelCard } from './model-card.ts';
 import { plotRun } from './run-plots.ts';
-import { latestCheckpoint, MetricsLog, namedCheckpoint, prepareRunDir, restoreCheckpoint, rotateCheckpoints, saveCheckpoint } from './run-dir.ts';
+import { describeChange } from './run-config.ts';
+import { latestCheckpoint, latestGoodCheckpoint, MetricsLog, namedCheckpoint, prepareRunDir, restoreCheckpoint, rotateCheckpoints, saveCheckpoint, type PreparedRunDir } from './run-dir.ts';
 import { learningRateAt, warmupStepsFor } from './schedule.ts';
 import { describeStage, loadStage, type TrainingStage } from './stages.ts';
 import { startingModel } from './start-model.ts';
 import { WeightedMeans } from './weighted-means.ts';
 
-/** A training run stopped because a loss or gradient stopped being finite. */
-export class TrainingDiverged extends UserError {
-  override name = 'TrainingDiverged';
-}
+export { TrainingDiverged };
 
 /** Extra metrics computed at each evaluation (e.g. exact-match accuracy of generated answers). */
 export type TaskMetricHook = (context: { model: CausalLM; tokenizer: HfTokenizer; step: number }) => Promise<Record<string, number>>;
@@ -71,11 +70,13 @@ function saveDtype(setting: PrefoptConfig['model']['saveDtype'], cameIn: SaveDty
   return setting === 'auto' ? cameIn : setting === 'bfloat16' ? 'BF16' : setting === 'float16' ? 'F16' : 'F32';
 }
 
-/** Names the first non-finite quantity of a step, for the divergence message. */
-function diagnose(metrics: Record<string, number>, norm: number): string {
-  const bad = Object.entries(metrics).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `${k}=${v}`);
-  if (!Number.isFinite(norm)) bad.push(`grad_norm=${norm}`);
-  return bad.join(', ');
+/** The divergence error: what went wrong at which step, and the last checkpoint verified good. */
+async function diverged(runDir: string, step: number, epoch: number, problem: string): Promise<TrainingDiverged> {
+  const kept = await latestGoodCheckpoint(runDir);
+  return new TrainingDiverged(
+    `training diverged at step ${step} (epoch ${epoch}): ${problem}; ` +
+      (kept ? `the last good checkpoint is ${kept.dir}` : 'no good checkpoint was written before it (set train.saveEvery)'),
+  );
 }
 
 /**
@@ -102,20 +103,41 @@ async function startPool(model: CausalLM, stage: TrainingStage, threads: number,
 /** Runs the training a loaded config describes: batch, gradients, clip, step, log, evaluate, save. */
 export async function train(loaded: LoadedConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const { config } = loaded;
-  const t = config.train;
-  const runDir = config.output;
   const startedAt = Date.now();
   await selectBackend(config.backend);
   const resume = options.resume === true || options.resumeFrom !== undefined;
-  await prepareRunDir(runDir, config, resume);
+  const prepared = await prepareRunDir(config.output, config, resume);
+  try {
+    return await trainIn(loaded, options, { prepared, resume, startedAt });
+  } finally {
+    await prepared.lock.release();
+  }
+}
+
+/** The training itself, in a prepared and locked run directory. */
+async function trainIn(
+  loaded: LoadedConfig,
+  options: TrainOptions,
+  { prepared, resume, startedAt }: { prepared: PreparedRunDir; resume: boolean; startedAt: number },
+): Promise<TrainResult> {
+  const { config } = loaded;
+  const t = config.train;
+  const runDir = config.output;
   const metricsLog = new MetricsLog(path.join(runDir, 'metrics.jsonl'));
   const stream = options.progressStream ?? process.stderr;
   const say = (line: string) => stream.write(`${line}\n`);
 
   say(`prefopt train: ${describeStage(config)}, ${describeBackend()}, run ${runDir}`);
+  if (prepared.removed.length > 0) say(`removed ${prepared.removed.length} leftover temporary file(s) of an interrupted write`);
+  if (prepared.restarted) say('the run in this directory stopped before its first checkpoint: starting it again from step 0');
+  for (const change of prepared.changes) say(`resume with a changed config: ${describeChange(change)}`);
   const start = await startingModel(config.model, t.seed);
   const { model, tokenizer } = start;
   say(`model: ${model.config.model_type}, ${(model.parameterCount() / 1e6).toFixed(2)}M parameters, vocab ${model.config.vocab_size}`);
+  if (config.data.maxLength > model.config.max_position_embeddings) {
+    model.dispose();
+    throw new UserError(`data.maxLength (${config.data.maxLength}) is longer than the model's max_position_embeddings (${model.config.max_position_embeddings}); lower data.maxLength`);
+  }
   const lora = config.model.lora ? LoraAdapters.attach(model, config.model.lora, t.seed) : undefined;
   if (lora) say(`LoRA r=${lora.settings.r} alpha=${lora.settings.alpha} on ${lora.layers.size} layers: ${lora.parameterCount().toLocaleString('en-US')} trainable parameters, base weights frozen`);
   const stage = await loadStage(loaded, { model, tokenizer, log: say });
@@ -131,27 +153,30 @@ export async function train(loaded: LoadedConfig, options: TrainOptions = {}): P
   let step = 0;
   let numTokens = 0; // tokens trained on (TRL's num_tokens)
   let pending = new WeightedMeans(); // training metrics since the last log line
-  if (resume) {
-    const checkpoint = options.resumeFrom !== undefined ? await namedCheckpoint(options.resumeFrom) : await latestCheckpoint(runDir);
-    if (!checkpoint) throw new UserError(`${runDir}: no complete checkpoint to resume from`);
+  let finalEval: Record<string, number> | undefined; // the final evaluation, when a resumed checkpoint holds it
+  const checkpoint = !resume ? undefined : options.resumeFrom !== undefined ? await namedCheckpoint(options.resumeFrom) : await latestCheckpoint(runDir);
+  if (checkpoint) {
     const state = await restoreCheckpoint(checkpoint.dir, model, optimizer);
     step = state.step;
     numTokens = state.numTokens ?? 0;
     pending = WeightedMeans.from(state.pending);
+    finalEval = state.finalEval;
     await metricsLog.truncateAfter(step);
     say(`resumed from ${checkpoint.dir} at step ${step}`);
   } else {
+    if (resume) say(`${runDir}: no checkpoint yet: starting from step 0`);
     await metricsLog.truncateAfter(-1);
   }
+  const divergence = new DivergenceMonitor(model);
 
   const evaluate = async (): Promise<Record<string, number>> => {
     const task = options.taskMetrics ? await options.taskMetrics({ model, tokenizer, step }) : {};
     return Object.fromEntries(Object.entries({ ...stage.evaluate(evalBatchSize), ...task }).map(([k, v]) => [`eval_${k}`, v]));
   };
   const baseModel = config.model.path ?? '';
-  const save = async () => {
+  const save = async (extra: { finalEval?: Record<string, number> } = {}) => {
     const writeAdapter = lora && ((dir: string) => writeAdapterFiles(dir, lora, { baseModel, tokenizer }));
-    const dir = await saveCheckpoint(runDir, model, tokenizer, optimizer, { step, numTokens, pending: pending.toJSON() }, writeAdapter || undefined);
+    const dir = await saveCheckpoint(runDir, model, tokenizer, optimizer, { step, numTokens, pending: pending.toJSON(), ...extra }, writeAdapter || undefined);
     progress.log(`checkpoint: ${dir}`);
     if (t.saveTotalLimit !== undefined) await rotateCheckpoints(runDir, t.saveTotalLimit);
   };
@@ -196,13 +221,10 @@ export async function train(loaded: LoadedConfig, options: TrainOptions = {}): P
       const grads = accumulator.take();
       const norm = globalNorm(grads);
       const metrics = micro.means();
-      if (!Number.isFinite(norm) || Object.values(metrics).some((v) => !Number.isFinite(v))) {
+      const problem = divergence.beforeUpdate(metrics, norm);
+      if (problem) {
         for (const g of grads.values()) g.dispose();
-        const kept = await latestCheckpoint(runDir);
-        throw new TrainingDiverged(
-          `training diverged at step ${step + 1} (epoch ${epoch}): non-finite ${diagnose(metrics, norm)}; ` +
-            (kept ? `the last good checkpoint is ${kept.dir}` : 'no checkpoint was written before it (set train.saveEvery)'),
-        );
+        throw await diverged(runDir, step + 1, epoch, problem);
       }
 
       // Clip and step.
@@ -212,6 +234,8 @@ export async function train(loaded: LoadedConfig, options: TrainOptions = {}): P
       for (const g of grads.values()) g.dispose();
       step += 1;
       pending.add({ ...metrics, grad_norm: norm });
+      const blowUp = divergence.afterUpdate();
+      if (blowUp) throw await diverged(runDir, step, epoch, blowUp);
 
       // Log, evaluate, save.
       if (step % t.logEvery === 0 || step === totalSteps) {
@@ -231,9 +255,14 @@ export async function train(loaded: LoadedConfig, options: TrainOptions = {}): P
       if (t.saveEvery > 0 && step % t.saveEvery === 0 && step < totalSteps) await save();
       await options.afterStep?.(step);
     }
-    lastEval = await evaluate();
-    if (Object.keys(lastEval).length > 0) await metricsLog.append({ step, ...lastEval });
-    await save();
+    // A resumed run whose final checkpoint holds the final evaluation (killed while writing model/)
+    // has logged it already: it is not evaluated and logged again.
+    if (finalEval !== undefined && step === checkpoint?.step) lastEval = finalEval;
+    else {
+      lastEval = await evaluate();
+      if (Object.keys(lastEval).length > 0) await metricsLog.append({ step, ...lastEval });
+    }
+    await save({ finalEval: lastEval });
     const modelDir = path.join(runDir, 'model');
     const readme = modelCard({
       config, steps: step, numTokens, train: lastTrain, eval: lastEval,
