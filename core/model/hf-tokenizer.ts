@@ -68,10 +68,15 @@ export class HfTokenizer implements Tokenizer {
     }
     const idOf = (field: string): number | undefined => {
       const text = tokenText(tokenizerConfig[field]);
-      return text === undefined ? undefined : this.impl.token_to_id(text);
+      if (text === undefined) return undefined;
+      const id = this.impl.token_to_id(text);
+      // A special token that is not a token would be tokenized as plain text (e.g. EOS as characters).
+      if (id === undefined) throw new UserError(`${source}: ${field} ${JSON.stringify(text)} (tokenizer_config.json) is not a token of the vocabulary`);
+      return id;
     };
+    // Added (special) tokens alone encode no text: a tokenizer needs a model vocabulary.
+    if (this.impl.get_vocab(false).size === 0) throw new UserError(`${source}: the tokenizer's vocabulary is empty (only special tokens)`);
     const ids = [...this.impl.get_vocab(true).values()];
-    if (ids.length === 0) throw new UserError(`${source}: the tokenizer's vocabulary is empty`);
     let maxId = 0;
     for (const id of ids) maxId = Math.max(maxId, id);
     this.vocabSize = maxId + 1;

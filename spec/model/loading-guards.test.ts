@@ -61,18 +61,19 @@ test('NaN or infinite weights are an error naming the tensor and index; saving t
   });
 });
 
-test('a tokenizer with an empty vocabulary, or with ids >= vocab_size, is refused at load', async () => {
+test('a tokenizer with an empty vocabulary, a special token outside its vocabulary, or ids >= vocab_size, is refused at load', async () => {
   const { tokenizerJson, tokenizerConfig } = charTokenizerFiles();
   const empty = structuredClone(tokenizerJson) as any;
   empty.model.vocab = {};
+  assert.throws(() => new HfTokenizer(empty, {}, { eos: 0 }), userError(/vocabulary is empty \(only special tokens\)/));
   empty.added_tokens = [];
   assert.throws(() => new HfTokenizer(empty, {}, { eos: 0 }), userError(/vocabulary is empty/));
+  assert.throws(() => new HfTokenizer(tokenizerJson, { ...tokenizerConfig, eos_token: '</s>' }), userError(/eos_token "<\/s>" \(tokenizer_config\.json\) is not a token of the vocabulary/));
   await withTempDir(async (dir) => {
     const config = charConfig({ vocab_size: 50 }); // the char tokenizer has 100 ids
     await writeModelDir(dir, config, randomArrays(config, 1));
     await assert.rejects(loadModelDir(dir), userError(/the tokenizer has 100 token ids but the model's vocab_size is 50/));
   });
-  void tokenizerConfig;
 });
 
 test('sizes are checked from the config before anything is allocated: hidden_size 1e9, num_hidden_layers 1e6', () => {
