@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -55,8 +55,16 @@ export default {
 `;
 
 before(() => {
-  // npm pack runs `prepare` (the build) and packs what package.json's `files` lists.
-  const [{ filename }] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', root], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  // npm pack runs `prepare` (the build) and packs what package.json's `files` lists. It runs on a
+  // copy of the tracked files, so that this checkout's dist/ is not rebuilt under other tests.
+  const source = path.join(root, 'source');
+  for (const file of execFileSync('git', ['ls-files', '-z'], { cwd: REPO_ROOT, encoding: 'utf8' }).split('\0').filter(Boolean)) {
+    if (!existsSync(path.join(REPO_ROOT, file))) continue;
+    mkdirSync(path.dirname(path.join(source, file)), { recursive: true });
+    copyFileSync(path.join(REPO_ROOT, file), path.join(source, file));
+  }
+  symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(source, 'node_modules'), 'dir');
+  const [{ filename }] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', root], { cwd: source, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
   mkdirSync(installed, { recursive: true });
   execFileSync('tar', ['xzf', path.join(root, filename), '-C', installed, '--strip-components=1']);
   symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(installed, 'node_modules'), 'dir');
