@@ -92,6 +92,7 @@ export async function run(): Promise<void> {
     }
   }
   const numTensors = tf.memory().numTensors;
+  const poolThreads = pool?.threads ?? 1;
   await pool?.dispose();
   workload.dispose();
 
@@ -107,7 +108,7 @@ export async function run(): Promise<void> {
   const summary = {
     backend,
     cores,
-    threads: pool?.threads ?? 1,
+    threads: poolThreads,
     step_gflop: flops / 1e9,
     ceiling_gflop_per_s: { one_thread: threaded ? median(ceilingOne) : undefined, all_threads: median(ceilingAll) },
     percent_of_ceiling_all_threads: (100 * gflops) / median(ceilingAll),
