@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Document, LineCounter } from 'yaml';
 import { UserError } from '../errors.ts';
-import { createLossRegistry, loadPlugin, type LossRegistry } from '../loss/index.ts';
+import { createLossRegistry, isPluginPath, loadPlugin, type LossRegistry } from '../loss/index.ts';
 import { lineOf, nonFiniteNumber, readConfigDocument, valueAt } from './document.ts';
 import { describeConfigError, errorSegments, keyPath, offendingValue, primaryError } from './errors.ts';
 import { applyOverrides, overrideFor, parseOverride, type Override } from './overrides.ts';
@@ -35,7 +35,6 @@ export interface LoadedConfig {
   source: string;
 }
 
-const PATH_LIKE = /^(\.{1,2}[\\/]|\/)|\.(ts|js|mjs|cjs|mts)$/;
 
 const validators = new WeakMap<LossRegistry, { size: number; validate: ValidateFunction }>();
 
@@ -133,7 +132,7 @@ export async function resolveConfig(
   resolved.data.train = absolute(['data', 'train'], resolved.data.train);
   if (resolved.data.eval !== undefined) resolved.data.eval = absolute(['data', 'eval'], resolved.data.eval);
   resolved.output = absolute(['output'], resolved.output);
-  resolved.plugins = resolved.plugins.map((p, i) => (PATH_LIKE.test(p) ? absolute(['plugins', i], p) : p));
+  resolved.plugins = resolved.plugins.map((p, i) => (isPluginPath(p) ? absolute(['plugins', i], p) : p));
   return { config: resolved, registry, source };
 }
 

@@ -24,7 +24,7 @@ export { sortAscending, ascendingOrder } from './sort.ts';
 export { resolveParams, paramDefaults } from './params.ts';
 export { reduceLoss, preferenceMetrics, METRIC_NAMES, type MetricName, type PreferenceMetrics } from './metrics.ts';
 export { LossRegistry, LOSS_TOKEN, type RegisteredLoss } from './registry.ts';
-export { loadPlugin, loadBuiltinLosses, createLossRegistry, readManifest, type ManifestEntry } from './plugins.ts';
+export { isPluginPath, loadLoss, listLosses, loadPlugin, loadBuiltinLosses, createLossRegistry, readManifest, type ManifestEntry } from './plugins.ts';
 export { contractProblems } from './validate.ts';
 export { callLoss, throwOnNaN, throwOnNaNOutput, PluginError } from './call.ts';
 export { policyGradients } from './gradients.ts';
