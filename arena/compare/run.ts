@@ -12,7 +12,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { describeBackend, readJsonl, resolveConfig, UserError, writeFileAtomic, writePlots } from '../../core/index.ts';
+import { describeBackend, readJsonl, resolveConfig, selectBackend, UserError, writeFileAtomic, writePlots } from '../../core/index.ts';
 import { registerReferenceDrift } from '../metrics/reference-drift.ts';
 import { isCorrect } from '../task/index.ts';
 import { analyze, type Analysis, type RunResult } from './analysis.ts';
@@ -140,6 +140,7 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
   await mkdir(outDir, { recursive: true });
   await claimFolder(outDir, config);
   registerReferenceDrift();
+  await selectBackend(config.backend); // this process generates too (on-policy pairs), not only train()
 
   stage(`1/5 data: arithmetic task (seed ${config.task.seed}, numbers <= ${config.task.maxNumber}, at most ${config.task.maxSteps} steps) -> ${path.join(outDir, 'data')}`);
   const data = await writeComparisonData(outDir, config.task);
