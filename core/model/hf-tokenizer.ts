@@ -39,6 +39,32 @@ export interface SpecialTokenIds {
   pad?: number;
 }
 
+/** The largest token id accepted (the run config's largest vocab_size); larger ones are damage. */
+export const MAX_TOKEN_ID = 4_194_303;
+
+/**
+ * Token ids of tokenizer.json (model.vocab values, added_tokens ids) must be integers in
+ * [0, MAX_TOKEN_ID]: the tokenizer library sizes tables by the largest id (an id of 1e9 stalls it)
+ * and negative or fractional ids are meaningless.
+ */
+function checkTokenIds(json: Record<string, unknown>, source: string): void {
+  const bad = (id: unknown) => typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > MAX_TOKEN_ID;
+  const model = json.model as { vocab?: unknown } | undefined;
+  if (model && typeof model.vocab === 'object' && model.vocab !== null && !Array.isArray(model.vocab)) {
+    for (const [token, id] of Object.entries(model.vocab)) {
+      if (bad(id)) throw new UserError(`${source}: model.vocab: token ${JSON.stringify(token)} has id ${JSON.stringify(id)}; ids must be integers in [0, ${MAX_TOKEN_ID}]`);
+    }
+  }
+  if (json.added_tokens !== undefined && json.added_tokens !== null) {
+    if (!Array.isArray(json.added_tokens)) throw new UserError(`${source}: added_tokens must be a list`);
+    for (const token of json.added_tokens as Array<{ id?: unknown; content?: unknown }>) {
+      if (typeof token !== 'object' || token === null || bad(token.id) || typeof token.content !== 'string') {
+        throw new UserError(`${source}: added_tokens: ${JSON.stringify(token)} needs an integer id in [0, ${MAX_TOKEN_ID}] and a string content`);
+      }
+    }
+  }
+}
+
 export class HfTokenizer implements Tokenizer {
   readonly vocabSize: number;
   readonly eosTokenId: number;
@@ -61,6 +87,7 @@ export class HfTokenizer implements Tokenizer {
     source = 'tokenizer.json',
     readonly templateFiles: ChatTemplateFiles = {},
   ) {
+    checkTokenIds(tokenizerJson, source);
     try {
       this.impl = new HfTokenizerImpl(tokenizerJson, tokenizerConfig);
     } catch (error) {
