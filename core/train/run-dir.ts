@@ -182,7 +182,11 @@ export class MetricsLog {
   constructor(readonly file: string) {}
 
   async append(record: Record<string, unknown>): Promise<void> {
-    await appendFile(this.file, `${JSON.stringify(record)}\n`);
+    try {
+      await appendFile(this.file, `${JSON.stringify(record)}\n`);
+    } catch (error) {
+      throw fileError(this.file, 'write', error); // ENOSPC, EROFS, ...: one line naming the file
+    }
   }
 
   /** Keeps only the complete lines up to optimizer step `step` (a resumed run logs the rest again). */
