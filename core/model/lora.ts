@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 import { matMul2d } from '../runtime/ops.ts';
 import type { LlamaConfig } from './config.ts';
-import { parameterShapes, type CausalLM, type LinearAdapter } from './llama.ts';
+import { checkTensorShapes, parameterShapes, type CausalLM, type LinearAdapter } from './llama.ts';
 
 /** The linear layers of a Llama/Qwen2 block LoRA can adapt (PEFT's module names). */
 export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
@@ -123,25 +123,18 @@ export class LoraAdapters {
 
   /** Adapters with given weights (PEFT tensor names, see peftTensorName), set on `model`. */
   static attachArrays(model: CausalLM, settings: LoraSettings, arrays: Map<string, { shape: number[]; data: Float32Array }>, source: string): LoraAdapters {
-    const checked = (name: string, shape: number[]) => {
-      const array = arrays.get(name);
-      if (!array) throw new UserError(`${source}: missing adapter weight '${name}'`);
-      if (array.shape.join(',') !== shape.join(',')) throw new UserError(`${source}: adapter weight '${name}' has shape [${array.shape}], expected [${shape}]`);
-      return array;
-    };
-    const adapters = LoraAdapters.build(model, settings, 0, (weight) => {
+    const expected = new Map<string, number[]>();
+    for (const weight of loraTargetWeights(model.config, settings.targetModules)) {
       const [out, input] = model.params.get(weight)!.shape as [number, number];
-      const a = checked(peftTensorName(weight, 'A'), [settings.r, input]);
-      const b = checked(peftTensorName(weight, 'B'), [out, settings.r]);
+      expected.set(peftTensorName(weight, 'A'), [settings.r, input]);
+      expected.set(peftTensorName(weight, 'B'), [out, settings.r]);
+    }
+    checkTensorShapes(expected, arrays, `the LoRA targets of this model (${source})`);
+    return LoraAdapters.build(model, settings, 0, (weight) => {
+      const a = arrays.get(peftTensorName(weight, 'A'))!;
+      const b = arrays.get(peftTensorName(weight, 'B'))!;
       return { a: tf.tensor(a.data, a.shape, 'float32'), b: tf.tensor(b.data, b.shape, 'float32') };
     });
-    const known = new Set(adapters.variables().keys());
-    const extra = [...arrays.keys()].find((name) => !known.has(name));
-    if (extra) {
-      adapters.dispose(model);
-      throw new UserError(`${source}: adapter weight '${extra}' belongs to no targeted layer of this model`);
-    }
-    return adapters;
   }
 
   private static build(
