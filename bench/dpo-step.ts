@@ -102,7 +102,8 @@ export async function run(): Promise<void> {
   for (const t of torchThreads) if (torch[t]!.length > 0) rows.push(row(`PyTorch ${t} thread(s)`, median(torch[t]!)));
   for (const r of rows) for (const key of ['s_per_step', 'tokens_per_s', 'gflop_per_s']) r[key] = Number((r[key] as number).toPrecision(3));
   console.table(rows);
-  const best = median(variants.at(-1)!.seconds);
+  const fastest = variants.reduce((a, b) => (median(b.seconds) < median(a.seconds) ? b : a));
+  const best = median(fastest.seconds);
   const gflops = flops / best / 1e9;
   const torchBest = Math.min(...torchThreads.filter((t) => torch[t]!.length > 0).map((t) => median(torch[t]!)));
   const summary = {
@@ -112,14 +113,15 @@ export async function run(): Promise<void> {
     step_gflop: flops / 1e9,
     ceiling_gflop_per_s: { one_thread: threaded ? median(ceilingOne) : undefined, all_threads: median(ceilingAll) },
     percent_of_ceiling_all_threads: (100 * gflops) / median(ceilingAll),
-    parallel_speedup: median(variants[0]!.seconds) / best,
+    fastest: fastest.name,
+    parallel_speedup: median(variants[0]!.seconds) / median(variants.at(-1)!.seconds),
     ...(Number.isFinite(torchBest) ? { over_pytorch_best: torchBest / best } : {}),
     load_average: os.loadavg()[0],
     tensors_after: numTensors,
   };
   console.log(
     `ceiling (median): ${threaded ? `${median(ceilingOne).toFixed(1)} GFLOP/s on 1 thread, ` : ''}${median(ceilingAll).toFixed(1)} GFLOP/s on ${threaded ? cores : 'all'} thread(s); ` +
-      `${variants.at(-1)!.name}: ${gflops.toFixed(1)} GFLOP/s = ${summary.percent_of_ceiling_all_threads.toFixed(0)}% of it` +
+      `${fastest.name} (fastest): ${gflops.toFixed(1)} GFLOP/s = ${summary.percent_of_ceiling_all_threads.toFixed(0)}% of it` +
       (summary.over_pytorch_best !== undefined ? `; prefopt / PyTorch (best) = ${summary.over_pytorch_best.toFixed(2)}x` : '') +
       `; load average ${summary.load_average.toFixed(1)}`,
   );
