@@ -24,7 +24,7 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
   },
   full: {
     name: 'full',
-    task: { seed: 0, sftTrain: 1600, preferenceTrain: 480, eval: 100, test: 400, maxNumber: 30, maxSteps: 2 },
+    task: { seed: 0, sftTrain: 1500, preferenceTrain: 400, eval: 80, test: 400, maxNumber: 30, maxSteps: 2 },
     sft: { model: TINY_LLAMA, steps: 3000, batchSize: 8, learningRate: 5e-3, seed: 1 },
     losses: METHODS.map((name) => ({ name, beta: 0.1 })),
     learningRates: [1e-4, 3e-4, 1e-3, 3e-3],

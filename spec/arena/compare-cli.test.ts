@@ -111,3 +111,18 @@ test('the example comparison of docs/arena.md (configs/compare/beta-grid.yaml) i
   assert.throws(() => methodsOf({ ...config, params: {}, losses: [{ name: 'dpo' }, { name: 'dpo' }] }), /'dpo' is listed twice with the same params/);
   assert.deepEqual(config.seeds, [1, 2, 3]);
 });
+
+test('every reproduce profile is a valid comparison config whose splits the generator can draw', async () => {
+  const { resolveCompareConfig } = await import('../../arena/compare/config.ts');
+  const { PROFILES, profileNamed } = await import('../../arena/reproduce/profiles.ts');
+  const { generateArithSplits } = await import('../../arena/task/index.ts');
+  for (const name of Object.keys(PROFILES)) {
+    const { config } = await resolveCompareConfig(profileNamed(name), { source: name, baseDir: process.cwd() });
+    const t = config.task;
+    const splits = generateArithSplits({ seed: t.seed, train: t.sftTrain + t.preferenceTrain, eval: t.eval, test: t.test, maxNumber: t.maxNumber, maxSteps: t.maxSteps });
+    assert.equal(splits.test.length, t.test, name);
+  }
+  const quick = (await resolveCompareConfig(profileNamed('quick'), { source: 'quick', baseDir: process.cwd() })).config;
+  assert.deepEqual(quick.losses.map((l: any) => l.name), ['dpo', 'minor-dpo', 'dpop']);
+  assert.ok(quick.seeds.length >= 3 && quick.task.test >= 300, 'the paper profile: >= 3 seeds, >= 300 test questions');
+});
