@@ -5,6 +5,7 @@
  * as HF does), and a KV cache makes each new token cost one position's forward pass.
  */
 import * as tf from '@tensorflow/tfjs';
+import { inBatches } from '../data/iterate.ts';
 import { createRng } from '../data/random.ts';
 import { UserError } from '../errors.ts';
 import { CausalLM, disposeCache, type KVCache } from './llama.ts';
@@ -82,10 +83,8 @@ export async function generate(model: CausalLM, prompts: number[][], options: Ge
   // Batch prompts of similar length together (less padding), then restore the original order.
   const order = prompts.map((_, i) => i).sort((a, b) => prompts[a]!.length - prompts[b]!.length || a - b);
   const results = new Array<Generation>(prompts.length);
-  const batchSize = Math.max(1, options.batchSize ?? 32);
   await model.withInferenceWeights(async () => {
-    for (let start = 0; start < order.length; start += batchSize) {
-      const chunk = order.slice(start, start + batchSize);
+    for (const chunk of inBatches(order, options.batchSize ?? 32)) {
       const out = await generateBatch(model, chunk.map((i) => prompts[i]!), options.maxNewTokens, settings, random, options.useCache ?? true);
       chunk.forEach((i, j) => (results[i] = out[j]!));
     }
