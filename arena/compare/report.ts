@@ -61,7 +61,7 @@ export function buildReport(input: ReportInput): string {
     '',
     '- `results.json`: the config, the SFT model\'s numbers, every run\'s per-seed numbers and per-question scores, the table rows and the comparisons',
     '- `data/`: the generated splits and the task tokenizer',
-    '- `sft/`, `runs/<method>-lr<lr>-seed<n>/`: each run\'s config.json, metrics.jsonl, log.txt, result.json and final model',
+    '- `sft/`: the SFT run; `runs/<method>-lr<lr>-seed<n>/`: spec.json, log.txt, result.json and `train/` (the run\'s config.json, metrics.jsonl, plots, final model)',
     '',
   );
   return out.join('\n');

@@ -5,7 +5,7 @@
  * child processes, (5) the table, paired comparisons, plots, report.md and results.json.
  *
  * Resumable: each finished step leaves a marker written atomically (sft/result.json,
- * data/on-policy.json, runs/<id>/result.json); running the same config into the same folder
+ * data/on-policy.json, runs/<id>/result.json; a run trains into runs/<id>/train/); running the same config into the same folder
  * again skips what is done and redoes what was interrupted. Stage lines go to `stream` (stderr),
  * the table and comparisons to `out` (stdout).
  */
@@ -26,7 +26,7 @@ import { preferenceRunConfig, sftRunConfig, trainAndTest } from './runs.ts';
 import { buildPlots } from './series.ts';
 import type { MetricsRecord, TaskNumbers } from './summary.ts';
 import { formatTextTable } from './table.ts';
-import { RESULT_FILE, type WorkerSpec } from './worker.ts';
+import { RESULT_FILE, TRAIN_DIR, type WorkerSpec } from './worker.ts';
 
 export interface CompareOptions {
   config: CompareConfig;
@@ -200,7 +200,7 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
     const runDir = path.join(outDir, 'runs', run.id);
     const result = JSON.parse(await readFile(path.join(runDir, RESULT_FILE), 'utf8')) as RunResult;
     runs.push(result);
-    const history = await readJsonl(path.join(runDir, 'metrics.jsonl')).then((records) => records.map((r) => r.value as MetricsRecord), () => []);
+    const history = await readJsonl(path.join(runDir, TRAIN_DIR, 'metrics.jsonl')).then((records) => records.map((r) => r.value as MetricsRecord), () => []);
     plotted.push({ summary: result.summary, history });
   }
   const labels = methods.map((m) => m.label);

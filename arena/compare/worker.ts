@@ -30,6 +30,8 @@ export interface WorkerSpec {
 }
 
 export const RESULT_FILE = 'result.json';
+/** The training run's own directory inside the run folder (train() wants a new or empty one). */
+export const TRAIN_DIR = 'train';
 
 export async function runWorker(spec: WorkerSpec): Promise<RunResult> {
   registerReferenceDrift();
@@ -37,7 +39,7 @@ export async function runWorker(spec: WorkerSpec): Promise<RunResult> {
     const v = value as { prompt: string; answer: number };
     return { prompt: v.prompt, answer: v.answer };
   });
-  const raw = preferenceRunConfig(spec.config, { method: spec.method, learningRate: spec.learningRate, seed: spec.seed }, spec.files, spec.runDir, spec.threads);
+  const raw = preferenceRunConfig(spec.config, { method: spec.method, learningRate: spec.learningRate, seed: spec.seed }, spec.files, path.join(spec.runDir, TRAIN_DIR), spec.threads);
   const started = Date.now();
   const run = { method: spec.method.label, lrLabel: spec.lrLabel, learningRate: spec.learningRate, seed: spec.seed };
   let result: RunResult;

@@ -33,7 +33,7 @@ test('prefopt reproduce --profile test: SFT, 2 methods x 2 rates x 2 seeds, then
     'dpo-lr1e-2-seed1', 'dpo-lr1e-2-seed2', 'dpo-lr1e-3-seed1', 'dpo-lr1e-3-seed2',
     'minor-dpo-lr1e-2-seed1', 'minor-dpo-lr1e-2-seed2', 'minor-dpo-lr1e-3-seed1', 'minor-dpo-lr1e-3-seed2',
   ]);
-  const metrics = (await readFile(path.join(out, 'runs', 'minor-dpo-lr1e-2-seed1', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const metrics = (await readFile(path.join(out, 'runs', 'minor-dpo-lr1e-2-seed1', 'train', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(metrics.some((m) => typeof m.eval_accuracy === 'number'), 'test accuracy logged through the task-metric hook');
   // MinorDPO never pushes a rejected answer that is already below the reference (issue 14: the
   // check must not pass vacuously when no training line was logged).
