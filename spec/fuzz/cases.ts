@@ -337,16 +337,19 @@ async function modelDirCase(r: Random, dir: string, sandbox: Sandbox): Promise<F
     argv: ['logprobs', '--model', model, '--input', sandbox.pairs],
     outputs: [],
     timeoutMs: 30_000,
-    check(stdout) {
-      const { values, error } = jsonLines(stdout);
-      if (error) return error;
-      if (values!.length !== PAIRS.length) return `logprobs printed ${values!.length} lines for ${PAIRS.length} records`;
-      const bad = finiteNumbers(values);
-      if (bad) return `silent wrong answer: ${bad}`;
-      if (mustEqualBaseline && stdout !== sandbox.baselineLogprobs) return 'silent wrong answer: a structural change was accepted and changed the log-probs';
-      return undefined;
-    },
+    check: (stdout) =>
+      checkLogprobsOutput(stdout) ??
+      (mustEqualBaseline && stdout !== sandbox.baselineLogprobs ? 'silent wrong answer: a structural change was accepted and changed the log-probs' : undefined),
   };
+}
+
+/** What a successful `prefopt logprobs` on the sandbox's pairs must print: one line per record, finite numbers only. */
+function checkLogprobsOutput(stdout: string): string | undefined {
+  const { values, error } = jsonLines(stdout);
+  if (error) return error;
+  if (values!.length !== PAIRS.length) return `logprobs printed ${values!.length} lines for ${PAIRS.length} records`;
+  const bad = finiteNumbers(values);
+  return bad ? `silent wrong answer: ${bad}` : undefined;
 }
 
 /** `prefopt logprobs` with damaged tokenizer files. */
@@ -390,13 +393,7 @@ async function tokenizerCase(r: Random, dir: string, sandbox: Sandbox): Promise<
     argv: ['logprobs', '--model', model, '--input', sandbox.pairs],
     outputs: [],
     timeoutMs: 30_000,
-    check(stdout) {
-      const { values, error } = jsonLines(stdout);
-      if (error) return error;
-      if (values!.length !== PAIRS.length) return `logprobs printed ${values!.length} lines for ${PAIRS.length} records`;
-      const bad = finiteNumbers(values);
-      return bad ? `silent wrong answer: ${bad}` : undefined;
-    },
+    check: checkLogprobsOutput,
   };
 }
 
