@@ -3,33 +3,45 @@
  * largest matMul shape: its MLP projections) run back to back on `threads` worker threads at once
  * (each its own TensorFlow.js engine, as the data-parallel trainer's workers are), for a fixed
  * time. Returns the GFLOP/s of all threads together; on wasm that is XNNPACK's speed, the most a
- * model step on that backend can reach. (A square 1024 product measured 3-5x lower than this on
- * the loaded 2-core machine: its 12 MB working set thrashes a shared cache.)
+ * model step on that backend can reach.
+ *
+ * Each product is read back (`dataSync`, so asynchronous backends finish it) but its values are
+ * NOT returned from `tf.tidy`: tidy walks whatever its function returns looking for tensors, one
+ * element of a typed array at a time (1.4M here), which made an earlier version of this loop
+ * measure that walk (0.04-0.5 GFLOP/s, 100x below the matMul) instead of the matMul.
  */
 import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../core/runtime/backend.ts';
 import { startModuleWorker } from '../core/runtime/threads.ts';
 
-const [M, K, N] = [2048, 256, 688];
+export const CEILING_SHAPE = [2048, 256, 688] as const;
+const [M, K, N] = CEILING_SHAPE;
 
 interface Job {
   backend: string;
   seconds: number;
 }
 
-/** Runs on each worker: waits for 'go', multiplies for `seconds`, reports FLOP and seconds. */
+/** One product, computed and synchronised; nothing is returned from the tidy. */
+function multiply(a: tf.Tensor2D, b: tf.Tensor2D): void {
+  tf.tidy(() => {
+    tf.matMul(a, b).dataSync();
+  });
+}
+
+/** Runs on each worker: warms up, waits for 'go', multiplies for `seconds`, reports FLOP and seconds. */
 async function workerMain(job: Job): Promise<void> {
   await selectBackend(job.backend);
   const a = tf.randomNormal([M, K], 0, 1, 'float32', 1) as tf.Tensor2D;
   const b = tf.randomNormal([K, N], 0, 0.05, 'float32', 2) as tf.Tensor2D;
-  tf.tidy(() => tf.matMul(a, b).dataSync()); // warm up
+  for (let i = 0; i < 3; i++) multiply(a, b); // the first call packs b into XNNPACK's operator
   parentPort!.postMessage({ ready: true });
   parentPort!.once('message', () => {
     let count = 0;
     const start = performance.now();
     while (performance.now() - start < job.seconds * 1000) {
-      tf.tidy(() => tf.matMul(a, b).dataSync());
+      multiply(a, b);
       count += 1;
     }
     const seconds = (performance.now() - start) / 1000;
@@ -37,7 +49,10 @@ async function workerMain(job: Job): Promise<void> {
   });
 }
 
-/** GFLOP/s of `threads` threads multiplying at once on `backend`. */
+/**
+ * GFLOP/s of `threads` threads multiplying at once on `backend` (the sum of the threads' rates),
+ * measured after every thread has started and warmed up, so no thread's start-up overlaps it.
+ */
 export async function matMulCeiling(threads: number, backend: string, seconds = 3): Promise<number> {
   const workers = Array.from({ length: threads }, () => startModuleWorker(new URL(import.meta.url), { workerData: { backend, seconds } satisfies Job }));
   try {
