@@ -97,9 +97,16 @@ ${table('data.', p.data!)}
 
 ${p.loss!.description}
 
+One loss (aliases such as \`sigmoid\` for \`dpo\` are accepted):
+
 \`\`\`yaml
-loss: { name: minor-dpo, beta: 0.1 }        # one loss; aliases (sigmoid = dpo) are accepted
-loss:                                       # a weighted mixture (MPO; dpo + sft is RPO)
+loss: { name: minor-dpo, beta: 0.1 }
+\`\`\`
+
+A weighted mixture (MPO; dpo + sft is RPO):
+
+\`\`\`yaml
+loss:
   - { name: dpo, weight: 1.0, beta: 0.1 }
   - { name: sft, weight: 0.2 }
 \`\`\`
