@@ -29,8 +29,9 @@ export { HfTokenizer } from './model/hf-tokenizer.ts';
 export { charTokenizerFiles } from './model/char-tokenizer.ts';
 export { generate, type GenerateOptions, type Generation } from './model/generate.ts';
 
-// Data helpers: JSONL, the seeded PRNG.
+// Data helpers: JSONL, the seeded PRNG, the batch loop.
 export { readJsonl, sourceName, type JsonlRecord } from './data/jsonl.ts';
+export { inBatches } from './data/iterate.ts';
 export { createRng, deriveSeed, shuffled, type Rng } from './data/random.ts';
 
 // Files and reports.

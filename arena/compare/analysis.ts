@@ -49,10 +49,13 @@ export function describeComparison(c: Comparison): string {
 }
 
 /**
- * The analysis of a comparison's runs. `sftCorrect` is the SFT model's per-question scores (the
- * same for every seed: greedy answers of one model). `methods` orders the rows and pairs.
+ * The analysis of a comparison's runs. `sftCorrect` is the per-question scores of the SFT model a
+ * seed's runs started from: one list when every seed shares one model, or a function of the seed
+ * when each seed has its own (then "method - SFT" pairs each run with its own start). `methods`
+ * orders the rows and pairs.
  */
-export function analyze(runs: readonly RunResult[], sftCorrect: readonly number[], methods: readonly string[], options: { seed?: number; resamples?: number } = {}): Analysis {
+export function analyze(runs: readonly RunResult[], sftCorrect: readonly number[] | ((seed: number) => readonly number[]), methods: readonly string[], options: { seed?: number; resamples?: number } = {}): Analysis {
+  const sftOf = typeof sftCorrect === 'function' ? sftCorrect : () => sftCorrect;
   const rows = tableRows(runs.map((r) => r.summary), methods);
   const rates = [...new Set(runs.map((r) => r.summary.learningRate))].sort((x, y) => x - y);
   const comparisons: Comparison[] = [];
@@ -65,11 +68,11 @@ export function analyze(runs: readonly RunResult[], sftCorrect: readonly number[
     const scores = (m: string, seeds: number[]): UnitScores => seeds.map((s) => at.find((r) => r.summary.method === m && r.summary.seed === s)!.correct);
     const compare = (a: string, b: string, seeds: number[], aScores: UnitScores, bScores: UnitScores) => {
       if (seeds.length === 0) return;
-      comparisons.push({ learningRate: lr, lrLabel, a, b, seeds, questions: sftCorrect.length, difference: pairedDifference(aScores, bScores, options) });
+      comparisons.push({ learningRate: lr, lrLabel, a, b, seeds, questions: aScores[0]!.length, difference: pairedDifference(aScores, bScores, options) });
     };
     for (const m of present) {
       const seeds = [...seedsOf(m)].sort((x, y) => x - y);
-      compare('SFT', m, seeds, seeds.map(() => sftCorrect), scores(m, seeds));
+      compare('SFT', m, seeds, seeds.map(sftOf), scores(m, seeds));
     }
     for (let i = 0; i < present.length; i++) {
       for (let j = i + 1; j < present.length; j++) {

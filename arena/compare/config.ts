@@ -28,7 +28,11 @@ export interface CompareConfig {
     samples: number;
     temperature: number;
   };
-  sft: { model: Omit<ModelInitConfig, 'model_type' | 'rms_norm_eps' | 'rope_theta' | 'tie_word_embeddings'>; steps: number; batchSize: number; learningRate: number; seed: number };
+  sft: {
+    model: Omit<ModelInitConfig, 'model_type' | 'rms_norm_eps' | 'rope_theta' | 'tie_word_embeddings'>; steps: number; batchSize: number; learningRate: number; seed: number;
+    /** One SFT model per comparison seed (trained with that seed, the start of that seed's runs), so that the intervals cover SFT variance; else one model (seed `seed`) for every run. */
+    perSeed: boolean;
+  };
   maxLength: number;
   plugins: string[];
   losses: (string | Record<string, unknown> | Record<string, unknown>[])[];
@@ -81,6 +85,7 @@ export function compareSchema(registry: LossRegistry): Record<string, unknown> {
           batchSize: int(1, { default: 8 }),
           learningRate: { type: 'number', exclusiveMinimum: 0, default: 5e-3 },
           seed: int(0, { default: 1 }),
+          perSeed: { type: 'boolean', default: false },
         },
       },
       maxLength: int(8, { default: 128 }),

@@ -4,7 +4,7 @@
  * temperature T; chosen = a correct sample, rejected = an incorrect one. Questions whose samples
  * are all correct or all wrong give no pair. Seeded: the same model and seed give the same pairs.
  */
-import { generate, loadModelDir, writeFileAtomic } from '../../core/index.ts';
+import { generate, inBatches, loadModelDir, writeFileAtomic } from '../../core/index.ts';
 import { isCorrect, toJsonl } from '../task/index.ts';
 import type { TestItem } from './task-eval.ts';
 
@@ -43,10 +43,9 @@ export async function samplePairs(modelDir: string, questions: readonly TestItem
     const prompts = questions.map((q) => [...(bos === undefined ? [] : [bos]), ...tokenizer.encode(q.prompt)]);
     const repeated = prompts.flatMap((p) => Array.from({ length: options.samples }, () => p));
     const texts: { text: string; finished: boolean }[] = [];
-    const chunk = options.batchSize;
-    for (let start = 0; start < repeated.length; start += chunk) {
-      const out = await generate(model, repeated.slice(start, start + chunk), {
-        maxNewTokens: options.maxNewTokens, temperature: options.temperature, seed: options.seed + start, batchSize: chunk, eosTokenId: tokenizer.eosTokenId,
+    for (const chunk of inBatches(repeated, options.batchSize)) {
+      const out = await generate(model, chunk, {
+        maxNewTokens: options.maxNewTokens, temperature: options.temperature, seed: options.seed + texts.length, batchSize: options.batchSize, eosTokenId: tokenizer.eosTokenId,
       });
       for (const g of out) texts.push({ text: tokenizer.decode(g.ids), finished: g.finishReason === 'eos' });
       options.log?.(`  sample: ${texts.length}/${repeated.length} answers`);

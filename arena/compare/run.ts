@@ -1,12 +1,15 @@
 /**
- * A comparison end to end: (1) the task's data, (2) the SFT model (trained once, then the start and
- * reference of every preference run), (3) the preference pairs — close pairs from the generator or
- * on-policy pairs sampled from the SFT model, (4) every method x learning rate x seed in parallel
- * child processes, (5) the table, paired comparisons, plots, report.md and results.json.
+ * A comparison end to end: (1) the task's data, (2) the SFT model — one, the start and reference of
+ * every preference run, or (`sft.perSeed`) one per seed, trained with that seed, the start of that
+ * seed's runs, so that the intervals cover the SFT model's variance too — (3) the preference pairs:
+ * close pairs from the generator or on-policy pairs sampled from each SFT model, (4) every method x
+ * learning rate x seed in parallel child processes, (5) the table, paired comparisons, plots,
+ * report.md and results.json.
  *
- * Resumable: each finished step leaves a marker written atomically (sft/result.json,
- * data/on-policy.json, runs/<id>/result.json; a run trains into runs/<id>/train/); running the same config into the same folder
- * again skips what is done and redoes what was interrupted. Stage lines go to `stream` (stderr),
+ * Resumable: each finished step leaves a marker written atomically (sft/result.json or
+ * sft/seed-<s>/result.json, their on-policy.json, runs/<id>/result.json; a run trains into
+ * <its folder>/train/); running the same config into the same folder again skips what is done and
+ * redoes what was interrupted. Stage lines go to `stream` (stderr),
  * the table and comparisons to `out` (stdout).
  */
 import { availableParallelism, cpus } from 'node:os';
@@ -24,9 +27,12 @@ import { runPool, spawnWorker, WorkerFailed } from './pool.ts';
 import { buildReport } from './report.ts';
 import { preferenceRunConfig, sftRunConfig, trainAndTest } from './runs.ts';
 import { buildPlots } from './series.ts';
-import type { MetricsRecord, TaskNumbers } from './summary.ts';
+import type { MetricsRecord } from './summary.ts';
+import { meanSe } from '../stats/index.ts';
 import { formatTextTable } from './table.ts';
-import { RESULT_FILE, TRAIN_DIR, type WorkerSpec } from './worker.ts';
+import { RESULT_FILE, runSft, TRAIN_DIR, type PreferenceSpec, type SftResult, type SftSpec, type WorkerSpec } from './worker.ts';
+
+export type { SftResult } from './worker.ts';
 
 export interface CompareOptions {
   config: CompareConfig;
@@ -40,21 +46,15 @@ export interface CompareOptions {
   title?: string;
   intro?: string[];
   /** Extra report sections computed from the analysis (e.g. the paper's claims). */
-  sections?: (analysis: Analysis, context: { sft: SftResult; methods: string[]; learningRates: number[] }) => { heading: string; lines: string[] }[];
-}
-
-/** The SFT model's test numbers, kept in sft/result.json. */
-export interface SftResult extends TaskNumbers {
-  correct: number[];
-  samples: string[];
-  seconds: number;
+  sections?: (analysis: Analysis, context: { sftModels: SftResult[]; methods: string[]; learningRates: number[] }) => { heading: string; lines: string[] }[];
 }
 
 export interface CompareResult {
   outDir: string;
   analysis: Analysis;
   runs: RunResult[];
-  sft: SftResult;
+  /** The SFT models: one, or one per seed (sft.perSeed), in seed order. */
+  sftModels: SftResult[];
   seconds: number;
   /** Runs skipped because a previous invocation finished them. */
   resumed: number;
@@ -80,52 +80,98 @@ async function claimFolder(outDir: string, config: CompareConfig): Promise<void>
   await writeFileAtomic(file, text);
 }
 
-async function trainSft(options: CompareOptions, data: ComparisonData, stream: NodeJS.WriteStream): Promise<SftResult> {
-  const dir = path.join(options.outDir, 'sft');
-  const marker = path.join(dir, RESULT_FILE);
-  if (await exists(marker)) return JSON.parse(await readFile(marker, 'utf8')) as SftResult;
-  await rm(dir, { recursive: true, force: true });
-  const { config } = options;
-  const raw = sftRunConfig(config, { ...data.files, tokenizerDir: data.tokenizerDir }, dir);
-  const finished = await trainAndTest({ config, test: data.test, stream, interactive: options.interactive }, raw, `${config.name}: sft`, config.sft.steps);
-  const result: SftResult = {
-    accuracy: finished.final.metrics.accuracy,
-    malformed: finished.final.metrics.malformed,
-    repeated_ngrams: finished.final.metrics.repeated_ngrams,
-    correct: finished.final.correct,
-    samples: finished.final.generations.slice(0, 3).map((g) => g.text),
-    seconds: finished.result.seconds,
-  };
-  await writeFileAtomic(marker, `${JSON.stringify(result)}\n`);
-  return result;
+/** An SFT model of the comparison: trained with `seed` into `dir`, the start and reference of the runs of `seeds`. */
+interface SftStart {
+  seed: number;
+  dir: string;
+  seeds: number[];
 }
 
-/** The preference pairs' files: the close pairs as generated, or on-policy pairs sampled once. */
-async function preferencePairs(options: CompareOptions, data: ComparisonData, stream: NodeJS.WriteStream): Promise<{ train: string; eval: string; note: string }> {
+function sftStarts(config: CompareConfig, outDir: string): SftStart[] {
+  if (!config.sft.perSeed) return [{ seed: config.sft.seed, dir: path.join(outDir, 'sft'), seeds: config.seeds }];
+  return config.seeds.map((seed) => ({ seed, dir: path.join(outDir, 'sft', `seed-${seed}`), seeds: [seed] }));
+}
+
+const modelDirOf = (start: SftStart) => path.join(start.dir, TRAIN_DIR, 'model');
+
+/** Runs a worker on `spec` (written to <runDir>/spec.json, output to <runDir>/log.txt); a failure is a UserError naming the run. */
+async function runInWorker(spec: WorkerSpec, id: string): Promise<void> {
+  await rm(spec.runDir, { recursive: true, force: true }); // an unfinished run starts over
+  await mkdir(spec.runDir, { recursive: true });
+  const specFile = path.join(spec.runDir, 'spec.json');
+  await writeFileAtomic(specFile, `${JSON.stringify(spec, null, 2)}\n`);
+  try {
+    await spawnWorker(specFile, path.join(spec.runDir, 'log.txt'));
+  } catch (error) {
+    if (error instanceof WorkerFailed) throw new UserError(`run ${id} failed (${error.message})`);
+    throw error;
+  }
+}
+
+/** Cores per run when `parallel` runs share the machine (each run's gradient threads, train.workers). */
+const threadsPer = (parallel: number) => Math.max(1, Math.floor(availableParallelism() / Math.max(1, parallel)));
+
+/** The SFT models, in the order of `starts`: a lone one trains in this process (with the progress bar), several in parallel workers. */
+async function trainSftModels(options: CompareOptions, data: ComparisonData, starts: SftStart[], workers: number, stream: NodeJS.WriteStream, elapsed: () => string): Promise<SftResult[]> {
+  const { config } = options;
+  const done = new Map<SftStart, SftResult>();
+  for (const start of starts) {
+    const marker = path.join(start.dir, RESULT_FILE);
+    if (await exists(marker)) done.set(start, JSON.parse(await readFile(marker, 'utf8')) as SftResult);
+  }
+  const todo = starts.filter((s) => !done.has(s));
+  const files = { sftTrain: data.files.sftTrain, sftEval: data.files.sftEval, tokenizerDir: data.tokenizerDir, test: data.files.test };
+  const specOf = (start: SftStart, threads?: number): SftSpec => ({ kind: 'sft', config, seed: start.seed, runDir: start.dir, threads, files });
+  if (starts.length === 1 && todo.length === 1) {
+    const start = todo[0]!;
+    await rm(start.dir, { recursive: true, force: true });
+    await mkdir(start.dir, { recursive: true });
+    done.set(start, await runSft(specOf(start), stream, options.interactive));
+  } else if (todo.length > 0) {
+    const parallel = Math.min(workers, todo.length);
+    stream.write(`${todo.length} SFT models, ${parallel} at a time (${threadsPer(parallel)} gradient thread(s) each)${done.size ? ` (${done.size} finished before: reused)` : ''}\n`);
+    await runPool(todo, workers, async (start) => {
+      stream.write(`  start sft seed ${start.seed}\n`);
+      await runInWorker(specOf(start, threadsPer(parallel)), `sft seed ${start.seed}`);
+      const result = JSON.parse(await readFile(path.join(start.dir, RESULT_FILE), 'utf8')) as SftResult;
+      done.set(start, result);
+      stream.write(`  sft seed ${start.seed}: test accuracy ${(100 * result.accuracy).toFixed(1)}% (${result.seconds.toFixed(0)} s) [${elapsed()}]\n`);
+    });
+  }
+  return starts.map((s) => done.get(s)!);
+}
+
+type PairCounts = Record<'train' | 'eval', { questions: number; pairs: number; allCorrect: number; allWrong: number }>;
+
+/** The preference pairs' files of the runs from `start`: the close pairs as generated, or on-policy pairs sampled once from its SFT model. */
+async function preferencePairs(options: CompareOptions, data: ComparisonData, start: SftStart, stream: NodeJS.WriteStream): Promise<{ train: string; eval: string; counts?: PairCounts }> {
   const task = options.config.task;
-  if (task.pairs === 'close') {
-    return { train: data.files.closeTrain, eval: data.files.closeEval, note: `close pairs: chosen = the correct solution, rejected = the same with one intermediate result wrong (carried to the answer); ${data.counts.preferenceTrain} train / ${data.counts.eval} eval` };
+  if (task.pairs === 'close') return { train: data.files.closeTrain, eval: data.files.closeEval };
+  const files = { train: path.join(start.dir, 'on-policy-train.jsonl'), eval: path.join(start.dir, 'on-policy-eval.jsonl') };
+  const marker = path.join(start.dir, 'on-policy.json');
+  if (await exists(marker)) return { ...files, counts: JSON.parse(await readFile(marker, 'utf8')) as PairCounts };
+  const sampling = { samples: task.samples, temperature: task.temperature, maxNewTokens: options.config.generation.maxNewTokens, batchSize: options.config.generation.batchSize, log: (l: string) => stream.write(`${l}\n`) };
+  const counts = {} as PairCounts;
+  for (const split of ['train', 'eval'] as const) {
+    const seed = task.seed * 1000 + (options.config.sft.perSeed ? start.seed * 10 : 0) + (split === 'train' ? 1 : 2);
+    const result = await samplePairs(modelDirOf(start), data.preferenceQuestions[split], { ...sampling, seed });
+    if (result.pairs.length === 0) throw new UserError(`on-policy pairs: none of the ${result.questions} ${split} questions had both a correct and a wrong sample from the SFT model of seed ${start.seed} (${result.allCorrect} all correct, ${result.allWrong} all wrong); raise task.samples or use task.pairs: close`);
+    await writePairs(files[split], result.pairs);
+    counts[split] = { questions: result.questions, pairs: result.pairs.length, allCorrect: result.allCorrect, allWrong: result.allWrong };
   }
-  const files = { train: path.join(data.dir, 'on-policy-train.jsonl'), eval: path.join(data.dir, 'on-policy-eval.jsonl') };
-  const marker = path.join(data.dir, 'on-policy.json');
-  let counts: Record<string, { questions: number; pairs: number; allCorrect: number; allWrong: number }>;
-  if (await exists(marker)) counts = JSON.parse(await readFile(marker, 'utf8'));
-  else {
-    const sampling = { samples: task.samples, temperature: task.temperature, maxNewTokens: options.config.generation.maxNewTokens, batchSize: options.config.generation.batchSize, log: (l: string) => stream.write(`${l}\n`) };
-    counts = {};
-    for (const split of ['train', 'eval'] as const) {
-      const result = await samplePairs(path.join(options.outDir, 'sft', 'model'), data.preferenceQuestions[split], { ...sampling, seed: task.seed * 1000 + (split === 'train' ? 1 : 2) });
-      if (result.pairs.length === 0) throw new UserError(`on-policy pairs: none of the ${result.questions} ${split} questions had both a correct and a wrong sample (${result.allCorrect} all correct, ${result.allWrong} all wrong); raise task.samples or use task.pairs: close`);
-      await writePairs(files[split], result.pairs);
-      counts[split] = { questions: result.questions, pairs: result.pairs.length, allCorrect: result.allCorrect, allWrong: result.allWrong };
-    }
-    await writeFileAtomic(marker, `${JSON.stringify(counts)}\n`);
-  }
-  const t = counts.train!, e = counts.eval!;
-  return {
-    ...files,
-    note: `on-policy pairs: ${task.samples} samples per question from the SFT model at temperature ${task.temperature}, chosen = a correct sample, rejected = a wrong one; ${t.pairs} train pairs from ${t.questions} questions (${t.allCorrect} all correct, ${t.allWrong} all wrong: no pair), ${e.pairs} eval pairs from ${e.questions}`,
+  await writeFileAtomic(marker, `${JSON.stringify(counts)}\n`);
+  return { ...files, counts };
+}
+
+/** The pairs in words, for the report. */
+function describePairs(config: CompareConfig, data: ComparisonData, pairs: { start: SftStart; counts?: PairCounts }[]): string {
+  const task = config.task;
+  if (task.pairs === 'close') return `close pairs: chosen = the correct solution, rejected = the same with one intermediate result wrong (carried to the answer); ${data.counts.preferenceTrain} train / ${data.counts.eval} eval`;
+  const one = ({ start, counts }: { start: SftStart; counts?: PairCounts }) => {
+    const t = counts!.train, e = counts!.eval;
+    return `${pairs.length > 1 ? `SFT seed ${start.seed}: ` : ''}${t.pairs} train pairs from ${t.questions} questions (${t.allCorrect} all correct, ${t.allWrong} all wrong: no pair), ${e.pairs} eval pairs from ${e.questions}`;
   };
+  return `on-policy pairs: ${task.samples} samples per question from the SFT model at temperature ${task.temperature}, chosen = a correct sample, rejected = a wrong one; ${pairs.map(one).join('; ')}`;
 }
 
 export async function runComparison(options: CompareOptions): Promise<CompareResult> {
@@ -147,46 +193,44 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
   stream.write(`${data.counts.sftTrain} SFT train, ${data.counts.preferenceTrain} preference train, ${data.counts.eval} eval, ${data.counts.test} test problems\n`);
 
   // Every run's config is checked before anything trains: a bad param fails now, not after the SFT.
-  const sftModelDir = path.join(outDir, 'sft', 'model');
+  const starts = sftStarts(config, outDir);
+  const startOf = (seed: number) => starts.find((s) => s.seeds.includes(seed))!;
   const grid = methods.flatMap((method) => config.learningRates.flatMap((lr) => config.seeds.map((seed) => ({ method, lr, seed, id: runId(method.label, lr, seed) }))));
   for (const method of methods) {
-    const raw = preferenceRunConfig(config, { method, learningRate: config.learningRates[0]!, seed: config.seeds[0]! }, { train: data.files.closeTrain, eval: data.files.closeEval, sftModelDir }, path.join(outDir, 'runs', 'check'));
+    const raw = preferenceRunConfig(config, { method, learningRate: config.learningRates[0]!, seed: config.seeds[0]! }, { train: data.files.closeTrain, eval: data.files.closeEval, sftModelDir: modelDirOf(starts[0]!) }, path.join(outDir, 'runs', 'check'));
     await resolveConfig(raw, { source: `losses: ${method.label}`, baseDir: process.cwd() });
   }
 
-  stage(`2/5 SFT: ${config.sft.steps} steps from scratch, then test accuracy by greedy generation`);
-  const sft = await trainSft(options, data, stream);
-  stream.write(`SFT model: test accuracy ${(100 * sft.accuracy).toFixed(1)}% (${sft.correct.reduce((a, b) => a + b, 0)}/${sft.correct.length}), malformed ${(100 * sft.malformed).toFixed(1)}%\n`);
+  stage(`2/5 SFT: ${starts.length > 1 ? `one model per seed (${starts.map((s) => s.seed).join(', ')}), ` : ''}${config.sft.steps} steps from scratch, then test accuracy by greedy generation`);
+  const sftModels = await trainSftModels(options, data, starts, workers, stream, elapsed);
+  const sftOf = (seed: number) => sftModels[starts.indexOf(startOf(seed))]!;
+  for (const sft of sftModels) stream.write(`SFT model${starts.length > 1 ? ` (seed ${sft.seed})` : ''}: test accuracy ${(100 * sft.accuracy).toFixed(1)}% (${sft.correct.reduce((a, b) => a + b, 0)}/${sft.correct.length}), malformed ${(100 * sft.malformed).toFixed(1)}%\n`);
+  const sftSpread = meanSe(sftModels.map((m) => m.accuracy));
+  if (starts.length > 1) stream.write(`SFT models: test accuracy ${(100 * sftSpread.mean).toFixed(1)} ± ${(100 * sftSpread.se).toFixed(1)}% (mean ± standard error over ${starts.length} seeds)\n`);
 
   stage(`3/5 preference pairs (${config.task.pairs})`);
-  const pairs = await preferencePairs(options, data, stream);
-  stream.write(`${pairs.note}\n`);
+  const pairsOf = new Map<SftStart, { train: string; eval: string; counts?: PairCounts }>();
+  for (const start of starts) pairsOf.set(start, await preferencePairs(options, data, start, stream));
+  const pairsNote = describePairs(config, data, starts.map((start) => ({ start, counts: pairsOf.get(start)!.counts })));
+  stream.write(`${pairsNote}\n`);
 
   const finishedIds = new Set<string>();
   for (const run of grid) if (await exists(path.join(outDir, 'runs', run.id, RESULT_FILE))) finishedIds.add(run.id);
   const todo = grid.filter((r) => !finishedIds.has(r.id));
   // Runs side by side share the cores: each gets its share as gradient threads (train.workers).
-  const threads = Math.max(1, Math.floor(availableParallelism() / Math.min(workers, Math.max(1, todo.length))));
+  const threads = threadsPer(Math.min(workers, todo.length));
   stage(`4/5 preference runs: ${methods.map((m) => m.label).join(', ')} x lr ${config.learningRates.map(lrLabel).join(', ')} x seeds ${config.seeds.join(', ')} = ${grid.length} runs, ${Math.min(workers, Math.max(1, todo.length))} at a time (${threads} gradient thread${threads > 1 ? 's' : ''} each)${finishedIds.size ? ` (${finishedIds.size} finished before: skipped)` : ''}`);
   let done = 0;
   await runPool(todo, workers, async (run) => {
     const runDir = path.join(outDir, 'runs', run.id);
-    await rm(runDir, { recursive: true, force: true }); // an unfinished run starts over
-    await mkdir(runDir, { recursive: true });
-    const spec: WorkerSpec = {
-      config, method: run.method, learningRate: run.lr, lrLabel: lrLabel(run.lr), seed: run.seed, runDir, threads,
-      files: { train: pairs.train, eval: pairs.eval, test: data.files.test, sftModelDir },
+    const start = startOf(run.seed), pairs = pairsOf.get(start)!, sft = sftOf(run.seed);
+    const spec: PreferenceSpec = {
+      kind: 'preference', config, method: run.method, learningRate: run.lr, lrLabel: lrLabel(run.lr), seed: run.seed, runDir, threads,
+      files: { train: pairs.train, eval: pairs.eval, test: data.files.test, sftModelDir: modelDirOf(start) },
       sft: { accuracy: sft.accuracy, malformed: sft.malformed, repeated_ngrams: sft.repeated_ngrams },
     };
-    const specFile = path.join(runDir, 'spec.json');
-    await writeFileAtomic(specFile, `${JSON.stringify(spec, null, 2)}\n`);
     stream.write(`  start ${run.id}\n`);
-    try {
-      await spawnWorker(specFile, path.join(runDir, 'log.txt'));
-    } catch (error) {
-      if (error instanceof WorkerFailed) throw new UserError(`run ${run.id} failed (${error.message})`);
-      throw error;
-    }
+    await runInWorker(spec, run.id);
     const result = JSON.parse(await readFile(path.join(runDir, RESULT_FILE), 'utf8')) as RunResult;
     done += 1;
     const s = result.summary;
@@ -204,23 +248,25 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
     plotted.push({ summary: result.summary, history });
   }
   const labels = methods.map((m) => m.label);
-  const analysis = analyze(runs, sft.correct, labels, { seed: config.task.seed });
-  const sections = options.sections?.(analysis, { sft, methods: labels, learningRates: config.learningRates }) ?? [];
-  const plots = await writePlots(outDir, buildPlots(plotted, sft.accuracy, labels));
+  const analysis = analyze(runs, (seed) => sftOf(seed).correct, labels, { seed: config.task.seed });
+  const sections = options.sections?.(analysis, { sftModels, methods: labels, learningRates: config.learningRates }) ?? [];
+  const plots = await writePlots(outDir, buildPlots(plotted, sftModels, labels));
   const seconds = (Date.now() - started) / 1000;
   const p = config.preference;
   const setup = [
     `${describeBackend()}, ${cpus().length} CPU cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, ${workers} runs at a time; this invocation took ${formatDuration(seconds)}${finishedIds.size ? ` (${finishedIds.size} runs finished by an earlier one)` : ''}`,
     `task: synthetic arithmetic word problems (arena/task, seed ${config.task.seed}, every number <= ${config.task.maxNumber}, at most ${config.task.maxSteps} steps); ${data.counts.sftTrain} SFT train / ${data.counts.preferenceTrain} preference train / ${data.counts.eval} eval / ${data.counts.test} test problems, disjoint`,
     `model: Llama, hidden ${config.sft.model.hidden_size}, ${config.sft.model.num_hidden_layers} layers, ${config.sft.model.num_attention_heads} heads (${config.sft.model.num_key_value_heads ?? config.sft.model.num_attention_heads} kv), task tokenizer (characters; numbers 0-99 and the task's words one token each), trained from scratch`,
-    `SFT: ${config.sft.steps} steps, batch ${config.sft.batchSize}, AdamW lr ${config.sft.learningRate} cosine, seed ${config.sft.seed}: test accuracy ${(100 * sft.accuracy).toFixed(1)}%`,
-    pairs.note,
-    `preference: ${labels.join(', ')}; ${p.steps} steps, batch ${p.batchSize} pairs, constant lr after ${Math.round(100 * p.warmupRatio)}% warmup at ${config.learningRates.map(lrLabel).join(', ')}, grad-norm clip 1, reference = the SFT model; seeds ${config.seeds.join(', ')} (a seed sets the preference run's data order; every seed starts from the same SFT model)`,
+    `SFT: ${config.sft.steps} steps, batch ${config.sft.batchSize}, AdamW lr ${config.sft.learningRate} cosine, ${starts.length > 1
+      ? `one model per seed (the seed sets its init and data order): test accuracy ${sftModels.map((m) => `${(100 * m.accuracy).toFixed(1)}%`).join(', ')} (mean ${(100 * sftSpread.mean).toFixed(1)} ± ${(100 * sftSpread.se).toFixed(1)})`
+      : `seed ${config.sft.seed}: test accuracy ${(100 * sftModels[0]!.accuracy).toFixed(1)}%`}`,
+    pairsNote,
+    `preference: ${labels.join(', ')}; ${p.steps} steps, batch ${p.batchSize} pairs, constant lr after ${Math.round(100 * p.warmupRatio)}% warmup at ${config.learningRates.map(lrLabel).join(', ')}, grad-norm clip 1, reference = the SFT model; seeds ${config.seeds.join(', ')} (a seed sets the preference run's data order; ${starts.length > 1 ? 'each seed starts from its own SFT model' : 'every seed starts from the same SFT model: the intervals do not cover the SFT model\'s variance'})`,
     `evaluation: greedy generation (KV cache, at most ${config.generation.maxNewTokens} new tokens) on all ${data.counts.test} test questions at the end of each run; reward metrics on the eval pairs`,
   ];
   const firstSeed = config.seeds[0];
   const samples = [
-    { heading: 'SFT model', texts: sft.samples },
+    { heading: starts.length > 1 ? `SFT model (seed ${sftModels[0]!.seed})` : 'SFT model', texts: sftModels[0]!.samples },
     ...runs.filter((r) => r.summary.seed === firstSeed && r.summary.learningRate === Math.max(...config.learningRates)).map((r) => ({ heading: `${r.summary.method}, lr ${r.summary.lrLabel}`, texts: r.samples })),
   ].map((s) => ({ heading: s.heading, items: s.texts.map((answer, i) => ({ prompt: data.test[i]!.prompt, answer, correct: isCorrect(answer, data.test[i]!.answer) })) }));
   const report = buildReport({
@@ -234,10 +280,10 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
     samples,
     referenceDegeneration: degeneration(data.testSolutions.map((text) => ({ text, finishReason: 'eos' as const }))),
   });
-  await writeFileAtomic(path.join(outDir, 'results.json'), `${JSON.stringify({ config, seconds, sft, runs, rows: analysis.rows, comparisons: analysis.comparisons, sections }, null, 2)}\n`);
+  await writeFileAtomic(path.join(outDir, 'results.json'), `${JSON.stringify({ config, seconds, sftModels, runs, rows: analysis.rows, comparisons: analysis.comparisons, sections }, null, 2)}\n`);
   await writeFileAtomic(path.join(outDir, 'report.md'), report);
   const table = formatTextTable(analysis.rows);
   const extra = sections.flatMap((s) => [`${s.heading}:`, ...s.lines.map((l) => `  ${l}`)]);
   out.write(`\n${table}\n\nPaired comparisons (95% bootstrap interval over seeds x questions):\n${analysis.lines.map((l) => `  ${l}`).join('\n')}\n${extra.length ? `\n${extra.join('\n')}\n` : ''}\nreport: ${path.join(outDir, 'report.md')} (${formatDuration(seconds)})\n`);
-  return { outDir, analysis, runs, sft, seconds, resumed: finishedIds.size };
+  return { outDir, analysis, runs, sftModels, seconds, resumed: finishedIds.size };
 }

@@ -26,16 +26,19 @@ export interface TrainingContext {
   interactive?: boolean;
 }
 
-/** The run config of the SFT model (it runs alone: its gradients use every core, train.workers' default). */
-export function sftRunConfig(config: CompareConfig, files: { sftTrain: string; sftEval: string; tokenizerDir: string }, runDir: string): Record<string, unknown> {
+/**
+ * The run config of an SFT model, trained with `seed` (init and data order). Alone, its gradients
+ * use every core (train.workers' default); beside other runs, `threads` of them.
+ */
+export function sftRunConfig(config: CompareConfig, files: { sftTrain: string; sftEval: string; tokenizerDir: string }, runDir: string, seed = config.sft.seed, threads?: number): Record<string, unknown> {
   const sft = config.sft;
   return {
     stage: 'sft',
     model: { init: { model_type: 'llama', ...sft.model }, tokenizer: files.tokenizerDir },
     data: { train: files.sftTrain, eval: files.sftEval, maxLength: config.maxLength },
     train: {
-      seed: sft.seed, maxSteps: sft.steps, batchSize: sft.batchSize, learningRate: sft.learningRate, warmupRatio: 0.05, schedule: 'cosine',
-      maxGradNorm: 1, logEvery: Math.max(1, Math.round(sft.steps / 15)), evalEvery: 0, saveEvery: 0,
+      seed, maxSteps: sft.steps, batchSize: sft.batchSize, learningRate: sft.learningRate, warmupRatio: 0.05, schedule: 'cosine',
+      maxGradNorm: 1, logEvery: Math.max(1, Math.round(sft.steps / 15)), evalEvery: 0, saveEvery: 0, ...(threads === undefined ? {} : { workers: threads }),
     },
     backend: config.backend as BackendConfig,
     output: runDir,

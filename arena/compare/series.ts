@@ -20,11 +20,11 @@ function curve(runs: readonly PlottedRun[], key: string): SeriesPoint[] {
 }
 
 /** The charts, by file name (without .svg). */
-export function buildPlots(runs: readonly PlottedRun[], sftAccuracy: number, methods: readonly string[]): Record<string, LineChart> {
+export function buildPlots(runs: readonly PlottedRun[], sftModels: readonly { seed: number; accuracy: number }[], methods: readonly string[]): Record<string, LineChart> {
   const rates = [...new Set(runs.map((r) => r.summary.learningRate))].sort((a, b) => a - b);
   const accuracy: SeriesPoint[] = [
     ...runs.map((r) => ({ x: r.summary.learningRate, y: 100 * r.summary.accuracyAfter, series: r.summary.method, seed: r.summary.seed })),
-    ...rates.map((lr) => ({ x: lr, y: 100 * sftAccuracy, series: 'SFT model' })),
+    ...rates.flatMap((lr) => sftModels.map((m) => ({ x: lr, y: 100 * m.accuracy, series: 'SFT model', ...(sftModels.length > 1 ? { seed: m.seed } : {}) }))),
   ];
   const lrOrder = [...new Set([...runs].sort((a, b) => a.summary.learningRate - b.summary.learningRate).map((r) => `lr ${r.summary.lrLabel}`))];
   const steps = (title: string, yTitle: string, key: string): LineChart => ({

@@ -17,8 +17,8 @@ function fixed(digits: number): (s: Spread) => string {
 }
 
 const pct = (s: Spread) => (Number.isNaN(s.mean) ? 'n/a' : s.n > 1 ? `${(100 * s.mean).toFixed(1)} ± ${(100 * s.se).toFixed(1)}` : (100 * s.mean).toFixed(1));
-/** The SFT model's number is the same for every seed: shown once, without an error. */
-const pctOnce = (s: Spread) => (Number.isNaN(s.mean) ? 'n/a' : (100 * s.mean).toFixed(1));
+/** The SFT model's number: shown once when every seed shares one model (no spread), else like the others. */
+const pctOnce = (s: Spread) => (Number.isNaN(s.mean) ? 'n/a' : s.se > 0 ? pct(s) : (100 * s.mean).toFixed(1));
 
 function metric(header: string, meaning: string, key: NumericKey, format: (s: Spread) => string): Column {
   return { header, meaning, cell: (row) => format(row.values[key]) };

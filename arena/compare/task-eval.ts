@@ -3,7 +3,7 @@
  * the final number against the reference (exact match), plus degeneration of the generations.
  * `taskMetricHook` plugs it into the trainer, which logs the numbers as `eval_<name>`.
  */
-import { generate, type CausalLM, type HfTokenizer, type TaskMetricHook } from '../../core/index.ts';
+import { generate, inBatches, type CausalLM, type HfTokenizer, type TaskMetricHook } from '../../core/index.ts';
 import { exactMatch, isCorrect } from '../task/index.ts';
 import { degeneration } from './degeneration.ts';
 
@@ -36,8 +36,7 @@ export async function evaluateTask(model: CausalLM, tokenizer: HfTokenizer, item
   const prompts = items.map((item) => [...(bos === undefined ? [] : [bos]), ...tokenizer.encode(item.prompt)]);
   const generations: TaskEvalResult['generations'] = [];
   const started = Date.now();
-  for (let start = 0; start < prompts.length; start += options.batchSize) {
-    const chunk = prompts.slice(start, start + options.batchSize);
+  for (const chunk of inBatches(prompts, options.batchSize)) {
     const out = await generate(model, chunk, { maxNewTokens: options.maxNewTokens, batchSize: options.batchSize, eosTokenId: tokenizer.eosTokenId });
     for (const g of out) generations.push({ text: tokenizer.decode(g.ids), finishReason: g.finishReason });
     options.log?.(`  generate: ${generations.length}/${prompts.length} test answers (${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -61,7 +61,8 @@ test('prefopt compare: a plugin loss listed in the config against dpo, report wi
     assert.ok([1, 2].includes(run.summary.seed));
   }
   assert.deepEqual(results.runs.map((r: any) => r.summary.method).sort(), ['dpo', 'dpo', 'scaled-hinge', 'scaled-hinge']);
-  assert.equal(results.sft.correct.length, 5);
+  assert.equal(results.sftModels.length, 1, 'one SFT model shared by the seeds');
+  assert.equal(results.sftModels[0].correct.length, 5);
   const report = await readFile(path.join(out, 'report.md'), 'utf8');
   assert.match(report, /## Paired comparisons/);
   assert.match(report, /\| scaled-hinge \| 1e-2 \| 2 \|/);
@@ -80,6 +81,34 @@ test('prefopt compare: a plugin loss listed in the config against dpo, report wi
   assert.equal((second.stderr.match(/ start /g) ?? []).length, 1, 'only the unfinished run started');
   assert.ok(!second.stderr.includes('prefopt train: stage sft'), 'the SFT model is reused');
   assert.equal(JSON.parse(await readFile(path.join(out, 'results.json'), 'utf8')).runs.length, 4);
+});
+
+test('prefopt compare with sft.perSeed: one SFT model per seed, trained with that seed, each the start of its seed\'s runs; "method - SFT" pairs every run with its own start', async () => {
+  const dir = await pluginProject();
+  const config = CONFIG.replace('plugins: [./scaled-hinge.ts]\n', '').replace('  - { name: scaled-hinge, beta: 0.5 }\n', '').replace('  batchSize: 4\nmaxLength', '  batchSize: 4\n  perSeed: true\nmaxLength');
+  assert.match(config, /perSeed: true/);
+  await writeFile(path.join(dir, 'compare.yaml'), config);
+  const out = path.join(dir, 'out');
+  const result = runCli(['compare', '--config', path.join(dir, 'compare.yaml'), '--out', out], { cwd: dir, timeoutMs: 600_000 });
+  assert.equal(result.status, 0, result.stderr);
+  assert.ok(result.stderr.includes('== 2/5 SFT: one model per seed (1, 2)'), result.stderr);
+  assert.match(result.stderr, /SFT models: test accuracy \d+\.\d ± \d+\.\d% \(mean ± standard error over 2 seeds\)/);
+  const results = JSON.parse(await readFile(path.join(out, 'results.json'), 'utf8'));
+  assert.deepEqual(results.sftModels.map((m: any) => m.seed), [1, 2]);
+  for (const seed of [1, 2]) {
+    const spec = JSON.parse(await readFile(path.join(out, 'runs', `dpo-lr1e-2-seed${seed}`, 'spec.json'), 'utf8'));
+    assert.equal(spec.files.sftModelDir, path.join(out, 'sft', `seed-${seed}`, 'train', 'model'));
+    const sft = results.sftModels[seed - 1];
+    assert.equal(results.runs.find((r: any) => r.summary.seed === seed).summary.accuracyBefore, sft.accuracy, 'each run\'s "before" is its own SFT model');
+  }
+  // The two SFT models differ (different init): their first weights are not equal.
+  const weights = await Promise.all([1, 2].map((seed) => readFile(path.join(out, 'sft', `seed-${seed}`, 'train', 'model', 'model.safetensors'))));
+  assert.ok(!weights[0]!.equals(weights[1]!), 'seed 1 and seed 2 trained different models');
+  const vsSft = results.comparisons.find((c: any) => c.a === 'SFT' && c.b === 'dpo');
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const runMean = mean(results.runs.map((r: any) => mean(r.correct)));
+  const sftMean = mean(results.sftModels.map((m: any) => mean(m.correct)));
+  assert.ok(Math.abs(vsSft.difference.mean - (runMean - sftMean)) < 1e-9, 'dpo - SFT is the mean over seeds of each run minus its own SFT model');
 });
 
 test('prefopt compare: a bad config is one line naming the file, the key, the value and the line; an unknown loss lists the known ones', async () => {
