@@ -108,6 +108,8 @@ export interface TrainSection {
   /** Keep only the newest N checkpoints. */
   saveTotalLimit?: number;
   precomputeReference: boolean;
+  /** Preference stages: one packed sequence per pair, the shared prompt computed once (core/data/shared-prompt.ts). */
+  sharePrompt: boolean;
   /** Threads per micro-batch gradient (core/train/parallel); the number of cores when absent (wasm, cpu). */
   workers?: number;
 }

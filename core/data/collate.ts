@@ -3,6 +3,7 @@
  * the tokenizer's pad id; the completion mask marks completion tokens, never position 0 or padding.
  */
 import type { PreferenceBatch, TokenBatch } from './batch.ts';
+import { packSharedPrompt } from './shared-prompt.ts';
 import type { TokenizedSequence } from './tokenize.ts';
 
 export interface CollateOptions {
@@ -12,6 +13,14 @@ export interface CollateOptions {
    * batches share one shape (tfjs then reuses compiled kernels).
    */
   seqLen?: number;
+}
+
+export interface PreferenceCollateOptions extends CollateOptions {
+  /**
+   * Also pack each pair into one row that computes the shared prompt once (`train.sharePrompt`;
+   * default true): log-probs are then computed from the packed rows, with the same values.
+   */
+  sharePrompt?: boolean;
 }
 
 /** A chosen/rejected pair of tokenized sequences sharing one prompt. */
@@ -38,8 +47,13 @@ export function collateSequences(sequences: readonly TokenizedSequence[], option
   return { rows, seqLen, inputIds, completionMask };
 }
 
-/** Rows 0..B-1 are the chosen sequences, rows B..2B-1 the rejected ones in the same order. */
-export function collatePreference(pairs: readonly TokenizedPair[], options: CollateOptions): PreferenceBatch {
+/**
+ * Rows 0..B-1 are the chosen sequences, rows B..2B-1 the rejected ones in the same order; with
+ * `sharePrompt` (the default) also the packed rows of core/data/shared-prompt.ts.
+ */
+export function collatePreference(pairs: readonly TokenizedPair[], options: PreferenceCollateOptions): PreferenceBatch {
   const tokens = collateSequences([...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)], options);
-  return { pairs: pairs.length, tokens };
+  const batch: PreferenceBatch = { pairs: pairs.length, tokens };
+  const packed = options.sharePrompt === false ? undefined : packSharedPrompt(batch, options.padTokenId);
+  return packed ? { ...batch, packed } : batch;
 }

@@ -36,6 +36,14 @@ export interface ForwardOptions {
   cache?: KVCache;
   /** Compute logits for the last position of each row only ([B, 1, vocab]): saves the LM head on prompts. */
   lastOnly?: boolean;
+  /**
+   * Per row b, the keys [start[b], end[b]) are hidden from every query at or after end[b] (queries
+   * inside the span still see it, causally). Packs two sequences with a shared prefix into one row
+   * (core/data/shared-prompt.ts): the second one's tokens do not see the first one's.
+   */
+  hiddenSpans?: { start: Int32Array; end: Int32Array };
+  /** Compute logits at these flat positions (b * T + t) only ([1, outputRows.length, vocab]): the LM head runs on those alone. */
+  outputRows?: Int32Array;
 }
 
 /** HF tensor names and shapes of every parameter of a config, in HF order. */
@@ -146,14 +154,20 @@ function applyRotary(x: tf.Tensor2D, heads: number, cos: tf.Tensor2D, sin: tf.Te
   return tf.add(tf.mul(x3, c), tf.mul(tf.reshape(rotated, [n, heads, dim]), s));
 }
 
-/** Additive attention mask [B, 1, T, T_k]: 0 where query i may see key j, -1e9 elsewhere. */
-function attentionMask(batch: number, t: number, past: number, keyMask?: Float32Array): tf.Tensor4D {
+/**
+ * Additive attention mask [B, 1, T, T_k]: 0 where query i may see key j, -1e9 elsewhere. Query i
+ * (key index past + i) sees the keys up to itself, except padding (`keyMask`) and a hidden span.
+ */
+function attentionMask(batch: number, t: number, past: number, options: Pick<ForwardOptions, 'keyMask' | 'hiddenSpans'>): tf.Tensor4D {
+  const { keyMask, hiddenSpans } = options;
   const tk = past + t;
   const mask = new Float32Array(batch * t * tk);
   for (let b = 0; b < batch; b++) {
+    const [start, end] = hiddenSpans ? [hiddenSpans.start[b]!, hiddenSpans.end[b]!] : [0, 0];
     for (let i = 0; i < t; i++) {
+      const hides = past + i >= end;
       for (let j = 0; j < tk; j++) {
-        const visible = j <= past + i && (keyMask === undefined || keyMask[b * tk + j]! > 0);
+        const visible = j <= past + i && (keyMask === undefined || keyMask[b * tk + j]! > 0) && !(hides && j >= start && j < end);
         mask[(b * t + i) * tk + j] = visible ? 0 : -1e9;
       }
     }
@@ -299,6 +313,14 @@ export class CausalLM {
   }
 
   /**
+   * Logits [rows.length, vocab] at the flat positions `rows` (b * T + t) of int32 token ids [B, T],
+   * with explicit positions and a hidden span per row (packed sequences, core/data/shared-prompt.ts).
+   */
+  forwardAt(inputIds: tf.Tensor2D, rows: Int32Array, options: Pick<ForwardOptions, 'positions' | 'hiddenSpans'> = {}): tf.Tensor2D {
+    return tf.tidy(() => tf.reshape(this.run(inputIds, { ...options, outputRows: rows }).logits, [rows.length, this.config.vocab_size]) as tf.Tensor2D);
+  }
+
+  /**
    * The forward pass with explicit positions, key padding and a KV cache (used by generation).
    * Returns the logits and, when `options.cache` is given, the cache extended by these tokens
    * (the caller owns both and disposes them).
@@ -350,12 +372,14 @@ export class CausalLM {
     const c = this.config;
     const [batch, t] = inputIds.shape;
     const past = options.cache?.length ?? 0;
-    if (past + t > c.max_position_embeddings) {
-      throw new UserError(`a sequence of ${past + t} tokens is longer than the model's max_position_embeddings (${c.max_position_embeddings})`);
-    }
     const positions = options.positions ?? Int32Array.from({ length: batch * t }, (_, n) => past + (n % t));
+    // Positions, not the row length: packed rows (core/data/shared-prompt.ts) restart them.
+    const longest = positions.reduce((most, p) => Math.max(most, p + 1), 0);
+    if (longest > c.max_position_embeddings) {
+      throw new UserError(`a sequence of ${longest} tokens is longer than the model's max_position_embeddings (${c.max_position_embeddings})`);
+    }
     const { cos, sin } = rotaryTables(c, positions);
-    const mask = attentionMask(batch, t, past, options.keyMask);
+    const mask = attentionMask(batch, t, past, options);
     let x = tf.gather(this.weight('model.embed_tokens.weight'), tf.reshape(inputIds, [-1])) as tf.Tensor2D;
     const newCache: KVCache['layers'] = [];
     for (let i = 0; i < c.num_hidden_layers; i++) {
@@ -368,15 +392,18 @@ export class CausalLM {
       const normedAgain = rmsNorm(x, this.weight(`${p}.post_attention_layernorm.weight`) as tf.Tensor1D, c.rms_norm_eps);
       x = tf.add(x, this.mlp(p, normedAgain));
     }
-    let rows = t;
-    if (options.lastOnly && t > 1) {
+    let [outBatch, rows] = [batch, t];
+    if (options.outputRows) {
+      x = tf.gather(x, tf.tensor1d(options.outputRows, 'int32'));
+      [outBatch, rows] = [1, options.outputRows.length];
+    } else if (options.lastOnly && t > 1) {
       const width = x.shape[1];
       x = tf.reshape(tf.slice(tf.reshape(x, [batch, t, width]), [0, t - 1, 0], [batch, 1, width]), [batch, width]);
       rows = 1;
     }
     x = rmsNorm(x, this.weight('model.norm.weight') as tf.Tensor1D, c.rms_norm_eps);
     const head = c.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
-    const logits = tf.reshape(this.project(x, head), [batch, rows, c.vocab_size]) as tf.Tensor3D;
+    const logits = tf.reshape(this.project(x, head), [outBatch, rows, c.vocab_size]) as tf.Tensor3D;
     return options.cache ? { logits, cache: { layers: newCache, length: past + t } } : { logits };
   }
 

@@ -2,10 +2,12 @@
  * Log-probs of token sequences under a causal LM, the quantities every preference loss acts on.
  * Shift by one (the logits at position t-1 predict token t), log-softmax, pick the target token,
  * mask with the batch's completion mask (prompt and padding count 0), sum per row.
+ * A preference batch with packed rows (core/data/shared-prompt.ts) gets the same sums from one row
+ * per pair, the scored tokens gathered by their explicit (source position, target id) pairs.
  * Everything here is differentiable with respect to the model's weights; masks are constants.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { TokenBatch } from '../data/batch.ts';
+import type { PackedPairs, PreferenceBatch, TokenBatch } from '../data/batch.ts';
 import { logSoftmaxAt } from '../runtime/ops.ts';
 import type { CausalLM } from './llama.ts';
 
@@ -66,5 +68,41 @@ export function sequenceLogprobs(
     const sums = tf.sum(tf.mul(logprobs, mask), 1) as tf.Tensor1D;
     const counts = tf.sum(mask, 1) as tf.Tensor1D;
     return hits ? { sums, counts, correct: tf.sum(tf.mul(hits, mask), 1) as tf.Tensor1D } : { sums, counts };
+  });
+}
+
+/**
+ * sequenceLogprobs of the two-sequence rows of a preference batch (0..B-1 chosen, B..2B-1
+ * rejected), computed from its packed rows when it has them (one forward row per pair).
+ */
+export function preferenceLogprobs(
+  model: CausalLM,
+  batch: PreferenceBatch,
+  options: { accuracy?: boolean } = {},
+): { sums: tf.Tensor1D; counts: tf.Tensor1D; correct?: tf.Tensor1D } {
+  return batch.packed ? packedLogprobs(model, batch.packed, options) : sequenceLogprobs(model, batch.tokens, options);
+}
+
+/**
+ * sequenceLogprobs of the two-sequence rows that `packed` holds, [2 * pairs] each: the logits are
+ * computed at the scored tokens' source positions only, and each token's log-prob is added to the
+ * row it counts for.
+ */
+export function packedLogprobs(
+  model: CausalLM,
+  packed: PackedPairs,
+  options: { accuracy?: boolean } = {},
+): { sums: tf.Tensor1D; counts: tf.Tensor1D; correct?: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const rows = 2 * packed.pairs;
+    const ids = tf.tensor2d(packed.inputIds, [packed.pairs, packed.seqLen], 'int32');
+    const hiddenSpans = { start: packed.chosenStart, end: packed.chosenEnd };
+    const logits = model.forwardAt(ids, packed.sources, { positions: packed.positions, hiddenSpans }); // [scored, vocab]
+    const owners = tf.tensor1d(packed.owners, 'int32');
+    const sums = tf.unsortedSegmentSum(logSoftmaxAt(logits, packed.targets), owners, rows) as tf.Tensor1D;
+    const counts = tf.tensor1d(packed.counts);
+    if (!options.accuracy) return { sums, counts };
+    const hits = tf.cast(tf.equal(tf.argMax(logits, 1), tf.tensor1d(packed.targets, 'int32')), 'float32');
+    return { sums, counts, correct: tf.unsortedSegmentSum(hits, owners, rows) as tf.Tensor1D };
   });
 }

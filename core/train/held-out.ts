@@ -12,11 +12,11 @@ import { WeightedMeans } from './weighted-means.ts';
 export function evaluatePreference(
   model: CausalLM,
   examples: readonly PreferenceExample[],
-  options: { loss: PreferenceLoss<any>; params: LossParams; reference?: ReferenceSource; batchSize: number; padTokenId: number },
+  options: { loss: PreferenceLoss<any>; params: LossParams; reference?: ReferenceSource; batchSize: number; padTokenId: number; sharePrompt?: boolean },
 ): Record<string, number> {
   const means = new WeightedMeans();
   for (const pairs of inBatches(examples, options.batchSize)) {
-    const batch = collatePreference(pairs, { padTokenId: options.padTokenId });
+    const batch = collatePreference(pairs, { padTokenId: options.padTokenId, sharePrompt: options.sharePrompt });
     const reference = options.reference?.logps(pairs, batch);
     const metrics = tf.tidy(() => preferenceObjective(model, batch, options.loss, options.params, reference).metrics);
     means.add(metrics, pairs.length);

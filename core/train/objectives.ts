@@ -1,6 +1,7 @@
 /**
  * What one microbatch contributes to a step: the scalar to differentiate and the metrics to log.
- * `preferenceObjective` runs chosen and rejected through one forward pass and hands per-pair
+ * `preferenceObjective` runs chosen and rejected through one forward pass (one packed row per pair
+ * when the batch has them, core/data/shared-prompt.ts) and hands per-pair
  * log-probs to the selected loss (plus the metrics hooks registered in pair-metrics.ts add);
  * `sftObjective` is the mean NLL of the completion tokens.
  */
@@ -8,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { callLoss, preferenceMetrics, throwOnNaNOutput, type LossParams, type PairLogps, type PreferenceLoss } from '../loss/index.ts';
 import type { MixtureLoss } from '../loss/mixture.ts';
 import type { PreferenceBatch, TokenBatch } from '../data/batch.ts';
-import { sequenceLogprobs } from '../model/logprobs.ts';
+import { preferenceLogprobs, sequenceLogprobs } from '../model/logprobs.ts';
 import type { CausalLM } from '../model/llama.ts';
 import { extraPairMetrics } from './pair-metrics.ts';
 
@@ -31,7 +32,7 @@ export interface Objective {
  * prediction (as TRL's DPOTrainer computes it, over the chosen half). Call inside a tidy.
  */
 export function pairLogps(model: CausalLM, batch: PreferenceBatch, reference?: ReferenceLogps): { inputs: PairLogps; meanTokenAccuracy: number } {
-  const { sums, counts, correct } = sequenceLogprobs(model, batch.tokens, { accuracy: true });
+  const { sums, counts, correct } = preferenceLogprobs(model, batch, { accuracy: true });
   const [policyChosen, policyRejected] = tf.split(sums, 2) as [tf.Tensor1D, tf.Tensor1D];
   const [chosenLength, rejectedLength] = tf.split(counts, 2) as [tf.Tensor1D, tf.Tensor1D];
   const [chosenCorrect] = tf.split(correct!, 2) as [tf.Tensor1D, tf.Tensor1D];

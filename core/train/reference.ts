@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { UserError } from '../errors.ts';
 import { loadModelDir, weightsBytes } from '../model/checkpoint.ts';
 import type { CausalLM } from '../model/llama.ts';
-import { sequenceLogprobs } from '../model/logprobs.ts';
+import { preferenceLogprobs } from '../model/logprobs.ts';
 import type { ReferenceLogps } from './objectives.ts';
 
 export interface ReferenceSource {
@@ -27,7 +27,7 @@ export interface ReferenceSource {
 
 /** Summed completion log-probs of a collated preference batch under `model`, without gradients. */
 export function batchLogps(model: CausalLM, batch: PreferenceBatch): ReferenceLogps {
-  const sums = tf.tidy(() => sequenceLogprobs(model, batch.tokens).sums.dataSync() as Float32Array);
+  const sums = tf.tidy(() => preferenceLogprobs(model, batch).sums.dataSync() as Float32Array);
   return { chosen: sums.slice(0, batch.pairs), rejected: sums.slice(batch.pairs) };
 }
 
@@ -74,7 +74,7 @@ interface CacheFile {
 export async function precomputedReference(
   model: CausalLM,
   pairs: readonly TokenizedPair[],
-  options: { batchSize: number; padTokenId: number; cacheFile: (key: string) => string; log: (line: string) => void },
+  options: { batchSize: number; padTokenId: number; sharePrompt?: boolean; cacheFile: (key: string) => string; log: (line: string) => void },
 ): Promise<ReferenceSource> {
   const key = await referenceKey(pairs, model);
   const file = options.cacheFile(key);
@@ -91,7 +91,7 @@ export async function precomputedReference(
     const chosen: number[] = [];
     const rejected: number[] = [];
     for (const slice of inBatches(pairs, options.batchSize)) {
-      const result = batchLogps(model, collatePreference(slice, { padTokenId: options.padTokenId }));
+      const result = batchLogps(model, collatePreference(slice, { padTokenId: options.padTokenId, sharePrompt: options.sharePrompt }));
       chosen.push(...result.chosen);
       rejected.push(...result.rejected);
     }

@@ -90,7 +90,7 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log }: 
   const pairs = (indices: readonly number[]): PreferenceExample[] => indices.map((i) => train.examples[i]!);
   const share = (indices: readonly number[]): Extract<Share, { kind: 'preference' }> => {
     const items = pairs(indices);
-    const batch = collatePreference(items, { padTokenId: tokenizer.padTokenId });
+    const batch = collatePreference(items, { padTokenId: tokenizer.padTokenId, sharePrompt: config.train.sharePrompt });
     return { kind: 'preference', batch, reference: reference?.logps(items, batch) };
   };
   return {
@@ -105,7 +105,7 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log }: 
     },
     tokenCount: (indices) => pairs(indices).reduce((sum, pair) => sum + pair.chosen.ids.length + pair.rejected.ids.length, 0),
     evaluate: (batchSize) =>
-      held?.examples.length ? evaluatePreference(model, held.examples, { loss, params, reference, batchSize, padTokenId: tokenizer.padTokenId }) : {},
+      held?.examples.length ? evaluatePreference(model, held.examples, { loss, params, reference, batchSize, padTokenId: tokenizer.padTokenId, sharePrompt: config.train.sharePrompt }) : {},
     dispose: () => reference?.dispose(),
   };
 }
@@ -126,6 +126,7 @@ async function referenceFor(config: PrefoptConfig, model: CausalLM, tokenizer: H
     return await precomputedReference(own ?? model, pairs, {
       batchSize: config.train.evalBatchSize ?? config.train.batchSize,
       padTokenId: tokenizer.padTokenId,
+      sharePrompt: config.train.sharePrompt,
       cacheFile: (key) => path.join(config.output, 'reference-cache', `ref-${key.slice(0, 16)}.json`),
       log,
     });

@@ -60,7 +60,7 @@ test("a bad loss param is reported with its path, the rule, the value and the li
 });
 
 test('unknown keys are rejected with their path and the known keys', async () => {
-  await rejects(`${MINIMAL}train:\n  lrr: 0.1\n`, /: unknown key 'train\.lrr' \(known: seed, epochs, maxSteps, batchSize, .*precomputeReference\) \(line 6\)$/);
+  await rejects(`${MINIMAL}train:\n  lrr: 0.1\n`, /: unknown key 'train\.lrr' \(known: seed, epochs, maxSteps, batchSize, .*precomputeReference, sharePrompt\) \(line 6\)$/);
   await rejects(`${MINIMAL}loss: { name: minor-dpo, betta: 0.1 }\n`, /: unknown key 'loss\.betta' \(known: name, beta\)/);
   await rejects(`${MINIMAL}trian: {}\n`, /: unknown key 'trian' \(known: model, data, stage, loss, train, reference, backend, output, plugins\)/);
 });
@@ -94,7 +94,7 @@ test('--set overrides are read as YAML scalars, create sections, and errors name
   assert.equal(config.train.precomputeReference, true);
   assert.equal(config.train.learningRate, 1e-4);
   assert.equal(config.data.train, '/somewhere/other.jsonl', 'paths given with --set are relative to cwd');
-  await rejects(MINIMAL, 'unknown key \'train.lrr\' (known: seed, epochs, maxSteps, batchSize, evalBatchSize, gradientAccumulation, learningRate, weightDecay, adamBeta1, adamBeta2, adamEpsilon, warmupSteps, warmupRatio, schedule, maxGradNorm, logEvery, evalEvery, saveEvery, saveTotalLimit, workers, precomputeReference) (from --set train.lrr=1)', ['train.lrr=1']);
+  await rejects(MINIMAL, 'unknown key \'train.lrr\' (known: seed, epochs, maxSteps, batchSize, evalBatchSize, gradientAccumulation, learningRate, weightDecay, adamBeta1, adamBeta2, adamEpsilon, warmupSteps, warmupRatio, schedule, maxGradNorm, logEvery, evalEvery, saveEvery, saveTotalLimit, workers, precomputeReference, sharePrompt) (from --set train.lrr=1)', ['train.lrr=1']);
   await rejects(`${MINIMAL}loss: [{ name: dpo }, { name: ipo }]\n`, 'loss[1].beta must be > 0 (got -2; from --set loss[1].beta=-2)', ['loss[1].beta=-2']);
   await rejects(MINIMAL, /--set train: bad key path|expects key.path=value/, ['=3']);
   await rejects(MINIMAL, /--set data\.train\.x=1: 'data\.train' is a value, not a section/, ['data.train.x=1']);

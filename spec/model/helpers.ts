@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TokenBatch } from '../../core/data/batch.ts';
+import type { TokenizedPair } from '../../core/data/collate.ts';
 import { createRng } from '../../core/data/random.ts';
 import { charTokenizerFiles } from '../../core/model/char-tokenizer.ts';
 import { tinyConfig, type LlamaConfig } from '../../core/model/config.ts';
@@ -55,6 +56,21 @@ export function randomBatch(rows: number, seqLen: number, vocab: number, seed: n
     }
   }
   return { rows, seqLen, inputIds, completionMask, lengths, promptLengths };
+}
+
+/** Random pairs: prompts of 1..6 tokens (some pairs' prompts differ), answers of 1..6 tokens, some sharing their first tokens. */
+export function randomPairs(count: number, seed: number, vocab = 40): TokenizedPair[] {
+  const rng = createRng(seed);
+  const int = (n: number) => Math.floor(rng.next() * n);
+  const tokens = (n: number) => Array.from({ length: n }, () => 3 + int(vocab - 3));
+  return Array.from({ length: count }, () => {
+    const prompt = tokens(1 + int(6));
+    const common = tokens(int(3)); // identical first answer tokens
+    const chosen = [...prompt, ...common, ...tokens(1 + int(4))];
+    const rejectedPrompt = int(4) === 0 ? [...prompt.slice(0, -1), 3 + ((prompt.at(-1)! - 2) % (vocab - 3))] : prompt; // a prompt that differs at its end
+    const rejected = [...rejectedPrompt, ...common, ...tokens(1 + int(4))];
+    return { chosen: { ids: chosen, promptLength: prompt.length }, rejected: { ids: rejected, promptLength: rejectedPrompt.length } };
+  });
 }
 
 /** Encodes float values as F16 or BF16 (round to nearest even), little-endian. */
