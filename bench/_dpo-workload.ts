@@ -71,10 +71,11 @@ export interface Workload {
   dispose(): void;
 }
 
-/** Model, data, cached reference log-probs (of the starting model), the dpo loss and AdamW. */
-export async function createWorkload(seed = 1): Promise<Workload> {
-  const model = CausalLM.random(workloadConfig(), seed);
-  const pairs = workloadPairs(seed);
+/**
+ * Model, data, cached reference log-probs (of the starting model), the dpo loss and AdamW; by
+ * default the step's model and pairs (bench/shared-prompt.ts passes others).
+ */
+export async function createWorkload(seed = 1, model = CausalLM.random(workloadConfig(), seed), pairs = workloadPairs(seed)): Promise<Workload> {
   const batch = collatePreference(pairs, { padTokenId: 0 });
   const reference = batchLogps(model, batch);
   const registry = await createLossRegistry();
