@@ -64,11 +64,15 @@ export function throwOnNaN(loss: PreferenceLoss<any>, values: Record<string, Arr
   }
 }
 
-/** Reads a loss's output tensors and throws on the first NaN, naming the loss and the pair. */
-export function throwOnNaNOutput(loss: PreferenceLoss<any>, output: PairLossOutput): void {
-  throwOnNaN(loss, {
-    losses: output.losses.dataSync(),
-    chosenRewards: output.chosenRewards.dataSync(),
-    rejectedRewards: output.rejectedRewards.dataSync(),
-  });
+/** Reads a loss's output tensors and throws on the first NaN, naming the loss and the pair (as `pairName` names it). */
+export function throwOnNaNOutput(loss: PreferenceLoss<any>, output: PairLossOutput, pairName?: (index: number) => string): void {
+  throwOnNaN(
+    loss,
+    {
+      losses: output.losses.dataSync(),
+      chosenRewards: output.chosenRewards.dataSync(),
+      rejectedRewards: output.rejectedRewards.dataSync(),
+    },
+    pairName,
+  );
 }

@@ -6,7 +6,7 @@
  * `sftObjective` is the mean NLL of the completion tokens.
  */
 import * as tf from '@tensorflow/tfjs';
-import { callLoss, preferenceMetrics, throwOnNaNOutput, type LossParams, type PairLogps, type PreferenceLoss } from '../loss/index.ts';
+import { callLoss, policyGradients, preferenceMetrics, throwOnNaNOutput, type LossParams, type PairLogps, type PreferenceLoss } from '../loss/index.ts';
 import type { MixtureLoss } from '../loss/mixture.ts';
 import type { PreferenceBatch, TokenBatch } from '../data/batch.ts';
 import { preferenceLogprobs, sequenceLogprobs } from '../model/logprobs.ts';
@@ -56,13 +56,17 @@ function isMixture(loss: PreferenceLoss<any>): loss is MixtureLoss {
   return typeof (loss as MixtureLoss).termLosses === 'function';
 }
 
-/** The preference objective of a microbatch. Call inside a tidy / gradient function. */
+/**
+ * The preference objective of a microbatch. Call inside a tidy / gradient function. `pairName`
+ * names the pair at an index in errors (e.g. its dataset line); default 'pair N' of the microbatch.
+ */
 export function preferenceObjective(
   model: CausalLM,
   batch: PreferenceBatch,
   loss: PreferenceLoss<any>,
   params: LossParams,
   reference?: ReferenceLogps,
+  pairName?: (index: number) => string,
 ): Objective {
   const { inputs, meanTokenAccuracy } = pairLogps(model, batch, reference);
   const output = callLoss(loss, inputs, params);
@@ -71,9 +75,45 @@ export function preferenceObjective(
     ...extraPairMetrics({ inputs, loss, params }),
     mean_token_accuracy: meanTokenAccuracy,
   };
-  if (Number.isNaN(metrics.loss)) throwOnNaNOutput(loss, output); // names the loss and the pair
+  if (Number.isNaN(metrics.loss)) throwOnNaNOutput(loss, output, pairName); // names the loss and the pair
   if (isMixture(loss)) Object.assign(metrics, loss.termLosses(inputs));
   return { loss: tf.mean(output.losses) as tf.Scalar, metrics };
+}
+
+/** A pair of a microbatch on which the loss, not the model, is not finite, and what is not. */
+export interface NonFinitePair {
+  /** Index in the microbatch. */
+  index: number;
+  /** e.g. `loss=Infinity`, `d loss/d policy_chosen_logps=NaN`. */
+  what: string;
+}
+
+/**
+ * The pairs of a microbatch on which the loss gives a non-finite loss, or a non-finite gradient
+ * with respect to the policy log-probs, while the log-probs the model gave it are finite: what a
+ * diverged step names (the loss's own gradient, not the model's, e.g. sqrt at 0). Forward only.
+ */
+export function nonFiniteLossPairs(model: CausalLM, batch: PreferenceBatch, loss: PreferenceLoss<any>, params: LossParams, reference?: ReferenceLogps): NonFinitePair[] {
+  const found: NonFinitePair[] = [];
+  tf.tidy(() => {
+    const { inputs } = pairLogps(model, batch, reference);
+    const columns = {
+      policy_chosen_logps: inputs.policyChosen.dataSync(),
+      policy_rejected_logps: inputs.policyRejected.dataSync(),
+    };
+    const losses = callLoss(loss, inputs, params).losses.dataSync();
+    const [gradChosen, gradRejected] = policyGradients(loss, inputs, params).map((g) => g.dataSync());
+    for (let index = 0; index < losses.length; index++) {
+      if (!Number.isFinite(columns.policy_chosen_logps[index]) || !Number.isFinite(columns.policy_rejected_logps[index])) continue; // the model's
+      const bad = [
+        ['loss', losses[index]!],
+        ['d loss/d policy_chosen_logps', gradChosen![index]!],
+        ['d loss/d policy_rejected_logps', gradRejected![index]!],
+      ].filter(([, v]) => !Number.isFinite(v));
+      if (bad.length > 0) found.push({ index, what: bad.map(([k, v]) => `${k}=${v}`).join(', ') });
+    }
+  });
+  return found;
 }
 
 /**

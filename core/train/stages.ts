@@ -12,7 +12,7 @@ import { formatLoadStats, loadOptionsFrom, loadPreferenceDataset, loadSftDataset
 import type { HfTokenizer } from '../model/hf-tokenizer.ts';
 import type { CausalLM } from '../model/llama.ts';
 import { evaluatePreference, evaluateSft } from './held-out.ts';
-import { preferenceObjective, sftObjective, type Objective } from './objectives.ts';
+import { nonFiniteLossPairs, preferenceObjective, sftObjective, type Objective } from './objectives.ts';
 import { pairMetricWorkerSetups } from './pair-metrics.ts';
 import type { ObjectiveSpec, Share } from './parallel/shares.ts';
 import { adapterFreeReference, frozenReference, loadReferenceModel, precomputedReference, type ReferenceSource } from './reference.ts';
@@ -31,6 +31,12 @@ export interface TrainingStage {
   tokenCount(indices: readonly number[]): number;
   /** Held-out metrics (without the `eval_` prefix); empty when there is no held-out split. */
   evaluate(batchSize: number): Record<string, number>;
+  /**
+   * After a step whose loss or gradient is not finite: the loss and the training records (file:line)
+   * on which the loss itself is not finite (its value or its gradient with respect to the
+   * log-probs), or undefined when the loss is finite on the microbatch.
+   */
+  nonFiniteLoss(indices: readonly number[]): string | undefined;
   dispose(): void;
 }
 
@@ -68,6 +74,7 @@ async function sftStage(config: PrefoptConfig, { model, tokenizer, log }: StageC
     objectiveSpec: { kind: 'sft' },
     tokenCount: (indices) => rows(indices).reduce((sum, e) => sum + e.sequence.ids.length, 0),
     evaluate: (batchSize) => (held?.examples.length ? evaluateSft(model, held.examples, { batchSize, padTokenId: tokenizer.padTokenId }) : {}),
+    nonFiniteLoss: () => undefined,
     dispose() {},
   };
 }
@@ -93,11 +100,13 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log }: 
     const batch = collatePreference(items, { padTokenId: tokenizer.padTokenId, sharePrompt: config.train.sharePrompt });
     return { kind: 'preference', batch, reference: reference?.logps(items, batch) };
   };
+  const recordOf = (pair: PreferenceExample) => `${pair.source.file}:${pair.source.line}`;
   return {
     exampleCount: train.examples.length,
     objective(indices) {
       const { batch, reference: referenceLogps } = share(indices);
-      return () => preferenceObjective(model, batch, loss, params, referenceLogps);
+      const pairName = (i: number) => `the pair at ${recordOf(train.examples[indices[i]!]!)}`;
+      return () => preferenceObjective(model, batch, loss, params, referenceLogps, pairName);
     },
     share,
     get objectiveSpec(): ObjectiveSpec {
@@ -106,6 +115,14 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log }: 
     tokenCount: (indices) => pairs(indices).reduce((sum, pair) => sum + pair.chosen.ids.length + pair.rejected.ids.length, 0),
     evaluate: (batchSize) =>
       held?.examples.length ? evaluatePreference(model, held.examples, { loss, params, reference, batchSize, padTokenId: tokenizer.padTokenId, sharePrompt: config.train.sharePrompt }) : {},
+    nonFiniteLoss(indices) {
+      const { batch, reference: referenceLogps } = share(indices);
+      const found = nonFiniteLossPairs(model, batch, loss, params, referenceLogps);
+      if (found.length === 0) return undefined;
+      const shown = found.slice(0, 3).map(({ index, what }) => `${recordOf(train.examples[indices[index]!]!)} (${what})`);
+      const more = found.length > shown.length ? ` and ${found.length - shown.length} more` : '';
+      return `loss '${loss.name}' is not finite on the pair at ${shown.join(', ')}${more}`;
+    },
     dispose: () => reference?.dispose(),
   };
 }

@@ -14,6 +14,7 @@ import type { LoadedConfig } from '../config/load.ts';
 import type { PrefoptConfig } from '../config/types.ts';
 import { batchesPerEpoch, iterateBatches } from '../data/iterate.ts';
 import { UserError } from '../errors.ts';
+import { PluginError } from '../loss/index.ts';
 import { saveModelDir } from '../model/checkpoint.ts';
 import { LoraAdapters } from '../model/lora.ts';
 import { saveAdapterDir, writeAdapterFiles } from '../model/peft.ts';
@@ -77,6 +78,21 @@ async function diverged(runDir: string, step: number, epoch: number, problem: st
     `training diverged at step ${step} (epoch ${epoch}): ${problem}; ` +
       (kept ? `the last good checkpoint is ${kept.dir}` : 'no good checkpoint was written before it (set train.saveEvery)'),
   );
+}
+
+/**
+ * A user error of a microbatch's objective (such as a loss's NaN), named by the training records
+ * on which the loss is not finite when there are such: a gradient worker knows only positions in
+ * its share of the microbatch, so the loss is evaluated again here on the whole microbatch.
+ */
+function namedLossError(stage: TrainingStage, items: readonly number[], error: unknown): unknown {
+  if (!(error instanceof UserError)) return error;
+  try {
+    const found = stage.nonFiniteLoss(items);
+    return found ? new PluginError(found, { cause: error }) : error;
+  } catch {
+    return error; // the loss fails the same way again: its own error says it
+  }
 }
 
 /**
@@ -200,17 +216,24 @@ async function trainIn(
     while (step < totalSteps) {
       // Gradients of one optimizer step: the mean over `gradientAccumulation` microbatches.
       const micro = new WeightedMeans();
+      const microbatches: number[][] = [];
       let epoch = 0;
       for (let m = 0; m < t.gradientAccumulation; m++) {
         const next = batches.next();
         if (next.done) break;
         epoch = next.value.epoch;
         const items = next.value.items;
+        microbatches.push(items);
         const call = step * t.gradientAccumulation + m; // numbers LoRA's dropout masks, so a resumed run draws the same
         const objective = pool ? undefined : stage.objective(items);
-        const result = pool
-          ? pool.computeGradients(pool.split(items).map((part) => stage.share(part)), 1 / t.gradientAccumulation)
-          : computeGradients(model, lora ? () => lora.withDropout(call, objective!) : objective!, 1 / t.gradientAccumulation);
+        let result: ReturnType<typeof computeGradients>;
+        try {
+          result = pool
+            ? pool.computeGradients(pool.split(items).map((part) => stage.share(part)), 1 / t.gradientAccumulation)
+            : computeGradients(model, lora ? () => lora.withDropout(call, objective!) : objective!, 1 / t.gradientAccumulation);
+        } catch (error) {
+          throw namedLossError(stage, items, error);
+        }
         accumulator.add(result.grads);
         micro.add(result.metrics, next.value.items.length);
         const tokens = stage.tokenCount(next.value.items);
@@ -224,7 +247,11 @@ async function trainIn(
       const problem = divergence.beforeUpdate(metrics, norm);
       if (problem) {
         for (const g of grads.values()) g.dispose();
-        throw await diverged(runDir, step + 1, epoch, problem);
+        // A non-finite step: name the loss and the records where the loss itself is not finite.
+        const nonFinite = !Number.isFinite(norm) || Object.values(metrics).some((v) => !Number.isFinite(v));
+        let culprit: string | undefined;
+        for (const items of nonFinite ? microbatches : []) culprit ??= stage.nonFiniteLoss(items);
+        throw await diverged(runDir, step + 1, epoch, culprit ? `${problem}: ${culprit}` : problem);
       }
 
       // Clip and step.

@@ -100,13 +100,17 @@ test('training logs the metrics a loss reports in metrics.jsonl', async () => {
   for (const line of lines) assert.ok(typeof line.nll_loss === 'number' && line.nll_loss > 0, JSON.stringify(line));
 });
 
-test('NaN produced by a plugin during training is an error naming the loss and the pair', async () => {
+test('NaN produced by a plugin during training is an error naming the loss and the pair (file:line)', async () => {
   // NaN for the third pair of every batch only.
   const { dir, plugin } = await trainingPlugin(
     `const third = tf.cast(tf.oneHot(tf.tensor1d([2], 'int32'), z.shape[0]).reshape([z.shape[0]]), 'float32');
      return { losses: tf.add(tf.softplus(tf.neg(z)), tf.sqrt(tf.neg(third))), ...betaRewards(rho, beta) };`,
   );
-  const loaded = await tinyRun(dir, { plugins: [plugin], loss: { name: 'probe' }, train: { maxSteps: 2 } });
-  await assert.rejects(train(loaded, { progressStream: quiet }), /loss 'probe' produced NaN in 'losses' for pair 3/);
-  assert.ok(await readFile(path.join(loaded.config.output, 'config.json'), 'utf8'));
+  // Unshuffled, the first batch is lines 1-8 of train.jsonl: the third pair is line 3.
+  // One thread, and two (a gradient worker sees only its half of the microbatch).
+  for (const workers of [1, 2]) {
+    const loaded = await tinyRun(dir, { plugins: [plugin], loss: { name: 'probe' }, data: { shuffle: false }, train: { maxSteps: 2, workers }, output: path.join(dir, `run-${workers}`) });
+    await assert.rejects(train(loaded, { progressStream: quiet }), /loss 'probe' is not finite on the pair at \S*train\.jsonl:3 \(loss=NaN/);
+    assert.ok(await readFile(path.join(loaded.config.output, 'config.json'), 'utf8'));
+  }
 });

@@ -72,10 +72,42 @@ describe('trainer', () => {
     await assert.rejects(train(loaded, { progressStream: quiet }), (error: Error) => {
       assert.ok(error instanceof TrainingDiverged);
       assert.match(error.message, /training diverged at step \d+ \(epoch 0\): non-finite .*loss=Infinity.*the last good checkpoint is .*step-0+\d/);
+      assert.match(error.message, /loss 'exploding' is not finite on the pair at .*train\.jsonl:\d+ \(loss=Infinity/);
       return true;
     });
     const latest = await latestCheckpoint(loaded.config.output);
     assert.ok(latest && latest.step >= 1, 'the checkpoint of the last good step is there');
+  });
+
+  test('a loss whose value is finite but whose gradient is NaN on one pair: the divergence names the loss and that pair (file:line)', async () => {
+    const dir = await pluginProject();
+    const plugin = path.join(dir, 'sqrt-probe.ts');
+    // DPO plus sqrt(0 * policy_chosen) on pairs whose chosen answer is longer than the rejected
+    // one (+1 elsewhere): the value stays finite, its gradient there is Infinity * 0 = NaN.
+    await writeFile(
+      plugin,
+      `import { tf, betaParam, betaRewards, logRatios, logSigmoid } from 'prefopt';\n` +
+        `export default { name: 'sqrt-probe', description: 'NaN gradient on long chosen answers', formula: '-log sigma(z) + sqrt(0 * logp_c)',\n` +
+        `  paper: { title: 'test', url: 'none' }, paramsSchema: { type: 'object', properties: { beta: betaParam } }, requiresReference: true, usesLengths: true,\n` +
+        `  compute(inputs, { beta }) { const rho = logRatios(inputs); const long = tf.greater(inputs.chosenLength, tf.add(inputs.rejectedLength, 1));\n` +
+        `    const probe = tf.sqrt(tf.where(long, tf.mul(inputs.policyChosen, 0), tf.onesLike(inputs.policyChosen)));\n` +
+        `    return { losses: tf.add(tf.neg(logSigmoid(tf.mul(tf.sub(rho.chosen, rho.rejected), beta))), probe), ...betaRewards(rho, beta) }; } };\n`,
+    );
+    const pairs = [
+      { prompt: 'a0:', chosen: 'aa', rejected: 'bb' },
+      { prompt: 'b1:', chosen: 'bb', rejected: 'cc' },
+      { prompt: 'c2:', chosen: 'cc', rejected: 'dd' },
+      { prompt: 'd0:', chosen: 'dddddd', rejected: 'ee' }, // line 4: the long chosen answer
+      { prompt: 'e1:', chosen: 'ee', rejected: 'ff' },
+      { prompt: 'f2:', chosen: 'ff', rejected: 'gg' },
+    ];
+    const data = await writeJsonl(path.join(dir, 'probe.jsonl'), pairs);
+    const loaded = await tinyRun(dir, { plugins: [plugin], loss: { name: 'sqrt-probe' }, data: { train: data, eval: data }, train: { maxSteps: 2, batchSize: 6 } });
+    await assert.rejects(train(loaded, { progressStream: quiet }), (error: Error) => {
+      assert.ok(error instanceof TrainingDiverged);
+      assert.match(error.message, /training diverged at step 1 \(epoch 0\): non-finite grad_norm=NaN: loss 'sqrt-probe' is not finite on the pair at \S*probe\.jsonl:4 \(d loss\/d policy_chosen_logps=NaN\);/);
+      return true;
+    });
   });
 
   test('stage sft lowers the completion NLL', async () => {
