@@ -20,6 +20,24 @@
  */
 import type { PackedPairs, PreferenceBatch, TokenBatch } from './batch.ts';
 
+/** Number of leading tokens `a` and `b` have in common, looking at most at their first `limit`. */
+export function sharedPrefixLength(a: ArrayLike<number>, b: ArrayLike<number>, limit = Math.min(a.length, b.length)): number {
+  let shared = 0;
+  while (shared < limit && a[shared] === b[shared]) shared++;
+  return shared;
+}
+
+/** The fraction of the pairs' tokens (chosen + rejected) that are a shared prefix, computed once when packed. */
+export function sharedTokenFraction(pairs: ReadonlyArray<{ chosen: { ids: ArrayLike<number> }; rejected: { ids: ArrayLike<number> } }>): number {
+  let shared = 0;
+  let total = 0;
+  for (const { chosen, rejected } of pairs) {
+    shared += sharedPrefixLength(chosen.ids, rejected.ids);
+    total += chosen.ids.length + rejected.ids.length;
+  }
+  return total > 0 ? shared / total : 0;
+}
+
 /** Length of a collated row up to its last scored token (later tokens cannot change a scored log-prob); 0 if none. */
 function scoredLength(tokens: TokenBatch, row: number): number {
   for (let t = tokens.seqLen - 1; t >= 0; t--) if (tokens.completionMask[row * tokens.seqLen + t]! > 0) return t + 1;
@@ -37,8 +55,7 @@ export function packSharedPrompt(batch: PreferenceBatch, padTokenId: number): Pa
   const layout = Array.from({ length: pairs }, (_, p) => {
     const chosen = scoredLength(tokens, p);
     const rejected = scoredLength(tokens, pairs + p);
-    let shared = 0;
-    while (shared < Math.min(chosen, rejected) && ids[p * S + shared] === ids[(pairs + p) * S + shared]) shared++;
+    const shared = sharedPrefixLength(ids.subarray(p * S), ids.subarray((pairs + p) * S), Math.min(chosen, rejected));
     return { chosen, rejected, shared, length: chosen + rejected - shared };
   });
   const seqLen = Math.max(0, ...layout.map((l) => l.length));

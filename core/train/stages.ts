@@ -8,6 +8,7 @@ import type { LoadedConfig } from '../config/load.ts';
 import { configuredLoss } from '../config/loss.ts';
 import type { PrefoptConfig } from '../config/types.ts';
 import { collatePreference, collateSequences } from '../data/collate.ts';
+import { sharedTokenFraction } from '../data/shared-prompt.ts';
 import { formatLoadStats, loadOptionsFrom, loadPreferenceDataset, loadSftDataset, type PreferenceExample, type SftExample } from '../data/datasets.ts';
 import type { HfTokenizer } from '../model/hf-tokenizer.ts';
 import type { CausalLM } from '../model/llama.ts';
@@ -91,6 +92,10 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log }: 
   const { loss, params } = configuredLoss(config.loss, loaded.registry);
   const train = await loadPreferenceDataset(config.data.train, tokenizer, dataOptions(config));
   log(formatLoadStats(train.stats));
+  if (config.train.sharePrompt) {
+    const percent = Math.round(100 * sharedTokenFraction(train.examples));
+    log(`prompt sharing (train.sharePrompt): ${percent}% of the training pairs' tokens are a prefix their chosen and rejected answers share, computed once per pair`);
+  }
   const held = config.data.eval ? await loadPreferenceDataset(config.data.eval, tokenizer, dataOptions(config)) : undefined;
   if (held) log(formatLoadStats(held.stats));
   const reference = loss.requiresReference ? await referenceFor(config, model, tokenizer, [...train.examples, ...(held?.examples ?? [])], log) : undefined;

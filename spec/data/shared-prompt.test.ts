@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { collatePreference, type TokenizedPair } from '../../core/data/collate.ts';
 import type { PackedPairs } from '../../core/data/batch.ts';
+import { sharedTokenFraction } from '../../core/data/shared-prompt.ts';
 import { randomPairs } from '../model/helpers.ts';
 
 /** The (token, position) pairs the query at flat index `source` of a packed batch attends to, by position. */
@@ -54,6 +55,8 @@ test('the packed rows hold each pair\'s tokens once per shared prefix: chosen + 
   const firstRejected = Array.from(packed!.owners).indexOf(3);
   assert.equal(packed!.sources[firstRejected], 2);
   assert.equal(packed!.targets[firstRejected], 8);
+  // What the trainer logs: the shared prefixes' share of the pairs' tokens.
+  assert.equal(sharedTokenFraction(pairs), (3 + 3 + 0) / (9 + 9 + 6));
 });
 
 test('sharePrompt: false collates the two-sequence batch alone', () => {

@@ -29,7 +29,10 @@ import { computeGradients } from '../../core/train/gradients.ts';
 import { preferenceObjective, type ReferenceLogps } from '../../core/train/objectives.ts';
 import { AdamW } from '../../core/train/optimizer.ts';
 import { batchLogps } from '../../core/train/reference.ts';
+import { loadStage, type TrainingStage } from '../../core/train/stages.ts';
+import { startingModel } from '../../core/train/start-model.ts';
 import { randomArrays, randomPairs } from '../model/helpers.ts';
+import { tempDir, tinyRun } from './helpers.ts';
 
 let loss: PreferenceLoss<any>;
 let params: LossParams;
@@ -178,4 +181,27 @@ test('three AdamW steps on packed pairs equal three on two sequences, and leave 
   const over = (bound: number) => diffs.filter((d) => d > bound).length;
   assert.equal(over(0.05), 0, `largest difference ${Math.max(...diffs)} lr`);
   assert.ok(over(1e-3) <= diffs.length / 1000, `${over(1e-3)} of ${diffs.length} weights differ by more than 1e-3 lr`);
+});
+
+test('train.sharePrompt reaches every preference batch a stage builds: the precomputed reference, training and held-out evaluation', async () => {
+  for (const sharePrompt of [true, false]) {
+    const loaded = await tinyRun(await tempDir(), { train: { sharePrompt, precomputeReference: true, workers: 1 } });
+    const { model, tokenizer } = await startingModel(loaded.config.model, loaded.config.train.seed);
+    // Which forward pass runs: forwardAt for packed rows, forward for two sequences.
+    const calls = { packed: 0, two: 0 };
+    const [forwardAt, forward] = [model.forwardAt.bind(model), model.forward.bind(model)];
+    model.forwardAt = (...args) => (calls.packed++, forwardAt(...args));
+    model.forward = (...args) => (calls.two++, forward(...args));
+    const used = async (phase: string, run: () => unknown) => {
+      [calls.packed, calls.two] = [0, 0];
+      await run();
+      assert.deepEqual(calls.packed > 0 ? 'packed' : calls.two > 0 ? 'two' : 'none', sharePrompt ? 'packed' : 'two', `${phase}, sharePrompt ${sharePrompt}: ${JSON.stringify(calls)}`);
+    };
+    let stage: TrainingStage | undefined;
+    await used('reference precompute', async () => (stage = await loadStage(loaded, { model, tokenizer, log: () => {} })));
+    await used('training', () => tf.tidy(() => stage!.objective([0, 1, 2, 3])().loss));
+    await used('held-out evaluation', () => stage!.evaluate(4));
+    stage!.dispose();
+    model.dispose();
+  }
 });
