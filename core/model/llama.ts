@@ -17,7 +17,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
-import { batchMatMul, matMul2d, matMul2dFrozen } from '../runtime/ops.ts';
+import { matMul2d, matMul2dFrozen } from '../runtime/ops.ts';
+import { attend2d, attendBatched } from './attention.ts';
 import { hasQkvBias, headDim, type LlamaConfig } from './config.ts';
 
 /** Cached keys and values of earlier positions, per layer: [B, num_key_value_heads, T_past, head_dim]. */
@@ -182,28 +183,6 @@ function repeatKv(x: tf.Tensor4D, groups: number): tf.Tensor4D {
   // tile's gradient exists only up to rank 4: repeat as [B * kvHeads, groups, T * hd].
   const tiled = tf.tile(tf.reshape(x, [b * kvHeads, 1, t * hd]), [1, groups, 1]);
   return tf.reshape(tiled, [b, kvHeads * groups, t, hd]);
-}
-
-/** softmax(q k^T / sqrt(hd) + mask) v with batched matMuls: q [B, H, T, hd], k/v [B, H, Tk, hd]. */
-function attendBatched(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor4D {
-  const hd = q.shape[3];
-  const scores = tf.add(tf.mul(batchMatMul(q, tf.transpose(k, [0, 1, 3, 2])), 1 / Math.sqrt(hd)), mask);
-  return batchMatMul(tf.softmax(scores), v) as tf.Tensor4D;
-}
-
-/** The same with one 2-D matMul per (batch, head), the shape wasm runs through XNNPACK. */
-function attend2d(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor4D {
-  const [b, heads, t, hd] = q.shape;
-  const tk = k.shape[2];
-  const qs = tf.unstack(tf.reshape(q, [b * heads, t, hd]));
-  const ks = tf.unstack(tf.reshape(tf.transpose(k, [0, 1, 3, 2]), [b * heads, hd, tk]));
-  const vs = tf.unstack(tf.reshape(v, [b * heads, tk, hd]));
-  const masks = tf.unstack(tf.reshape(mask, [b, t, tk]));
-  const outs = qs.map((qi, i) => {
-    const scores = tf.add(tf.mul(matMul2d(qi as tf.Tensor2D, ks[i] as tf.Tensor2D), 1 / Math.sqrt(hd)), masks[Math.floor(i / heads)]!);
-    return matMul2d(tf.softmax(scores) as tf.Tensor2D, vs[i] as tf.Tensor2D);
-  });
-  return tf.reshape(tf.stack(outs), [b, heads, t, hd]) as tf.Tensor4D;
 }
 
 /**

@@ -36,27 +36,6 @@ export function matMul2dFrozen(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
- * Batched a [..., m, k] @ b [..., k, n] with the same explicit-transpose gradient (batched matMul
- * still takes wasm's slow path, but untransposed operands at least avoid the worst case).
- */
-export const batchMatMul = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-  save([a, b]);
-  const swap = (t: tf.Tensor): tf.Tensor => {
-    const perm = t.shape.map((_, i) => i);
-    [perm[perm.length - 1], perm[perm.length - 2]] = [perm[perm.length - 2]!, perm[perm.length - 1]!];
-    return tf.transpose(t, perm);
-  };
-  return {
-    value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
-      return [tf.matMul(dy, swap(sb)), tf.matMul(swap(sa), dy)];
-    },
-  };
-}) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-
-/**
  * log softmax(logits)[n, targets[n]] for logits [N, V]: each row's log-probability of its target.
  * Its gradient is written out, d/dlogits = dy * (onehot(target) - softmax(logits)): tf.logSumExp's
  * own gradient goes through tf.max's, a broadcast `Equal` that wasm runs ~30x slower than `Sub`.
