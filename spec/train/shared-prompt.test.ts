@@ -174,12 +174,21 @@ test('three AdamW steps on packed pairs equal three on two sequences, and leave 
   const actual = train(true, counts);
   assert.equal(new Set(counts).size, 1, `live tensors over the steps: ${counts}`);
   const diffs: number[] = [];
+  const far: string[] = [];
   for (const [name, want] of expected) {
     const got = actual.get(name)!;
-    want.forEach((w, i) => diffs.push(Math.max(0, Math.abs(got[i]! - w) - 1e-6 - 1e-5 * Math.abs(w)) / lr));
+    want.forEach((w, i) => {
+      const diff = Math.max(0, Math.abs(got[i]! - w) - 1e-6 - 1e-5 * Math.abs(w)) / lr;
+      diffs.push(diff);
+      if (diff > 0.05) far.push(`${name}[${i}] ${diff.toFixed(2)} lr`);
+    });
   }
   const over = (bound: number) => diffs.filter((d) => d > bound).length;
-  assert.equal(over(0.05), 0, `largest difference ${Math.max(...diffs)} lr`);
+  // AdamW's first step is lr * sign(g). The only weights allowed to move differently are k_proj
+  // biases in the dimensions RoPE barely rotates (rope_theta 1e6): they add the same amount to
+  // every score of a row, which softmax ignores, so their exact gradient is ~0 (1e-8) and float32
+  // rounding alone picks the sign of their first step.
+  assert.ok(far.length <= 2 && far.every((w) => /self_attn\.k_proj\.bias\[(3|7)\]/.test(w)), `weights more than 0.05 lr apart: ${far.join(', ')}`);
   assert.ok(over(1e-3) <= diffs.length / 1000, `${over(1e-3)} of ${diffs.length} weights differ by more than 1e-3 lr`);
 });
 
