@@ -84,7 +84,8 @@ function attend(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4
     save([qIn, kIn, vIn, mask, out]);
     return {
       value: out,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      // tfjs runs a gradFunc outside any scope: tidy frees the blocks here, not at the pass's end.
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
         const [sq, sk, sv, sMask, sOut] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
         const rowTerm = tf.sum(tf.mul(dy, sOut), -1, true) as tf.Tensor4D; // D = rowsum(dO ⊙ O): [B, H, T, 1]
         const qsB = tiling.split(tf.mul(sq, scale) as tf.Tensor4D);
@@ -109,7 +110,7 @@ function attend(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4
           dv.push(dvBlock!);
         });
         return [tf.mul(tiling.join(dq, sq.shape), scale), tiling.join(dk, sk.shape), tiling.join(dv, sv.shape)];
-      },
+      }),
     };
   }) as (q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D) => tf.Tensor4D;
   return kernel(q, k, v);

@@ -3,6 +3,10 @@
  * for 2-D, untransposed operands; transposed or batched operands fall back to a naive loop that is
  * 10-20x slower. tfjs's own matMul gradient uses transposed operands, so `matMul2d` gives matMul a
  * custom gradient that materializes the transposes first and then multiplies untransposed.
+ *
+ * Every custom gradient here runs its body in tf.tidy: tfjs calls a customGrad's gradFunc outside
+ * any scope, so its intermediates (the transposes) would otherwise live until the whole backward
+ * pass ends.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -12,10 +16,10 @@ export const matMul2d = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFun
   save([a, b]);
   return {
     value: tf.matMul(a, b) as tf.Tensor,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
       return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as tf.Tensor2D)];
-    },
+    }),
   };
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
@@ -29,7 +33,7 @@ export function matMul2dFrozen(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
     save([w]);
     return {
       value: tf.matMul(a, w) as tf.Tensor,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(dy as tf.Tensor2D, tf.transpose(saved[0] as tf.Tensor2D))],
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => [tf.matMul(dy as tf.Tensor2D, tf.transpose(saved[0] as tf.Tensor2D))]),
     };
   }) as (a: tf.Tensor2D) => tf.Tensor2D;
   return product(x);
@@ -50,11 +54,11 @@ export function logSoftmaxAt(logits: tf.Tensor2D, targets: Int32Array): tf.Tenso
     save([x, logNorm]);
     return {
       value: tf.sub(tf.gather(tf.reshape(x, [-1]), flat), tf.reshape(logNorm, [n])),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
         const [sx, sn] = saved as [tf.Tensor2D, tf.Tensor2D];
         const softmax = tf.exp(tf.sub(sx, sn));
         return [tf.mul(tf.sub(tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), vocab), 'float32'), softmax), tf.reshape(dy, [n, 1]))];
-      },
+      }),
     };
   }) as (x: tf.Tensor2D) => tf.Tensor1D;
   return pick(logits);

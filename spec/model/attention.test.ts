@@ -156,7 +156,7 @@ async function gradientStepPeak(config: LlamaConfig, rows: number, seqLen: numbe
 test('a gradient step keeps memory linear in T: peakBytes under 300 activation-sized tensors per layer, 8 score blocks and the weights (wasm and cpu)', async () => {
   // Scores dominate at this shape: one [B, H, T, T] tensor is H * T / hidden = 64 activation-sized
   // ([B * T, hidden]) tensors. What the step must keep (activations, their gradients, q/k/v, the
-  // MLP's [B * T, intermediate] tensors) is linear in T: measured ~220 activations per layer on
+  // MLP's [B * T, intermediate] tensors) is linear in T: measured ~180 activations per layer on
   // wasm (tfjs keeps every gradient of the backward pass until it ends). On top, a few score
   // blocks of the block being computed are alive: at most one batch row's [H, T, T] (the batched
   // path on cpu; one [T, T] per head on wasm). Plain autodiff attention kept ~13 whole score
