@@ -1,4 +1,9 @@
-/** Metrics on a held-out split: the loss and TRL's reward metrics, without gradients. */
+/**
+ * Metrics on a held-out split: the loss and TRL's reward metrics, without gradients. Batch after
+ * batch on one thread, or, given `metricsOf` (the trainer passes its data-parallel pool's
+ * `metrics`), whole batches spread over several threads: each batch's metrics are the same either
+ * way and are averaged in the same order, so the result is too.
+ */
 import * as tf from '@tensorflow/tfjs';
 import { collatePreference, collateSequences } from '../data/collate.ts';
 import type { PreferenceExample, SftExample } from '../data/datasets.ts';
@@ -6,29 +11,49 @@ import { inBatches } from '../data/iterate.ts';
 import type { LossParams, PreferenceLoss } from '../loss/index.ts';
 import type { CausalLM } from '../model/llama.ts';
 import { preferenceObjective, sftObjective } from './objectives.ts';
+import type { Share } from './parallel/shares.ts';
 import type { ReferenceSource } from './reference.ts';
 import { WeightedMeans } from './weighted-means.ts';
 
-export function evaluatePreference(
-  model: CausalLM,
-  examples: readonly PreferenceExample[],
-  options: { loss: PreferenceLoss<any>; params: LossParams; reference?: ReferenceSource; batchSize: number; padTokenId: number; sharePrompt?: boolean },
-): Record<string, number> {
+/** The metrics of each share (one whole batch each), in order. */
+export type BatchMetrics = (shares: readonly Share[]) => Array<Record<string, number>>;
+
+/** Batches collated and handed to `metricsOf` at a time. */
+const GROUP = 32;
+
+/** Means of the batches' metrics, weighted by their examples; `toShare` collates one batch. */
+function meanOver<T>(examples: readonly T[], batchSize: number, toShare: (items: T[]) => Share, metricsOf: BatchMetrics): Record<string, number> {
   const means = new WeightedMeans();
-  for (const pairs of inBatches(examples, options.batchSize)) {
-    const batch = collatePreference(pairs, { padTokenId: options.padTokenId, sharePrompt: options.sharePrompt });
-    const reference = options.reference?.logps(pairs, batch);
-    const metrics = tf.tidy(() => preferenceObjective(model, batch, options.loss, options.params, reference).metrics);
-    means.add(metrics, pairs.length);
+  for (const group of inBatches(examples, batchSize * GROUP)) {
+    const batches = [...inBatches(group, batchSize)]; // the batches inBatches(examples, batchSize) yields
+    metricsOf(batches.map(toShare)).forEach((metrics, i) => means.add(metrics, batches[i]!.length));
   }
   return means.means();
 }
 
-export function evaluateSft(model: CausalLM, examples: readonly SftExample[], options: { batchSize: number; padTokenId: number }): Record<string, number> {
-  const means = new WeightedMeans();
-  for (const rows of inBatches(examples, options.batchSize)) {
-    const batch = collateSequences(rows.map((e) => e.sequence), { padTokenId: options.padTokenId });
-    means.add(tf.tidy(() => sftObjective(model, batch).metrics), rows.length);
-  }
-  return means.means();
+export function evaluatePreference(
+  model: CausalLM,
+  examples: readonly PreferenceExample[],
+  options: { loss: PreferenceLoss<any>; params: LossParams; reference?: ReferenceSource; batchSize: number; padTokenId: number; sharePrompt?: boolean; metricsOf?: BatchMetrics },
+): Record<string, number> {
+  const toShare = (pairs: PreferenceExample[]): Share => {
+    const batch = collatePreference(pairs, { padTokenId: options.padTokenId, sharePrompt: options.sharePrompt });
+    return { kind: 'preference', batch, reference: options.reference?.logps(pairs, batch) };
+  };
+  const oneThread: BatchMetrics = (shares) =>
+    shares.map((share) => {
+      if (share.kind !== 'preference') throw new Error('evaluatePreference: an SFT batch');
+      return tf.tidy(() => preferenceObjective(model, share.batch, options.loss, options.params, share.reference).metrics);
+    });
+  return meanOver(examples, options.batchSize, toShare, options.metricsOf ?? oneThread);
+}
+
+export function evaluateSft(model: CausalLM, examples: readonly SftExample[], options: { batchSize: number; padTokenId: number; metricsOf?: BatchMetrics }): Record<string, number> {
+  const toShare = (rows: SftExample[]): Share => ({ kind: 'sft', batch: collateSequences(rows.map((e) => e.sequence), { padTokenId: options.padTokenId }) });
+  const oneThread: BatchMetrics = (shares) =>
+    shares.map((share) => {
+      if (share.kind !== 'sft') throw new Error('evaluateSft: a preference batch');
+      return tf.tidy(() => sftObjective(model, share.batch).metrics);
+    });
+  return meanOver(examples, options.batchSize, toShare, options.metricsOf ?? oneThread);
 }

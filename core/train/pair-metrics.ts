@@ -39,6 +39,11 @@ export function pairMetricWorkerSetups(): WorkerSetup[] {
   return [...hooks.values()].filter((setup): setup is WorkerSetup => setup !== undefined);
 }
 
+/** Whether every registered hook has a worker setup (so data-parallel workers compute all of them). */
+export function everyPairMetricHasWorkerSetup(): boolean {
+  return [...hooks.values()].every((setup) => setup !== undefined);
+}
+
 /** The metrics of every registered hook for one microbatch. */
 export function extraPairMetrics(context: PairMetricContext): Record<string, number> {
   const out: Record<string, number> = {};

@@ -67,14 +67,22 @@ interface CacheFile {
   rejected: number[];
 }
 
+/** Log-probs of each collated batch under `model`, in order: `batchLogps` batch after batch, or spread over threads. */
+export type ManyBatchLogps = (model: CausalLM, batches: readonly PreferenceBatch[]) => ReferenceLogps[];
+
+/** Batches collated and handed to `logpsOf` at a time. */
+const GROUP = 32;
+
 /**
  * Reference log-probs of every pair, computed once with `model` in batches of `batchSize` and
- * cached in `cacheFile(key)`; a cache with the same key is read instead of recomputed.
+ * cached in `cacheFile(key)`; a cache with the same key is read instead of recomputed. `logpsOf`
+ * computes the batches (default: one thread; the trainer passes its data-parallel pool's `logps`,
+ * which gives each batch the same log-probs).
  */
 export async function precomputedReference(
   model: CausalLM,
   pairs: readonly TokenizedPair[],
-  options: { batchSize: number; padTokenId: number; sharePrompt?: boolean; cacheFile: (key: string) => string; log: (line: string) => void },
+  options: { batchSize: number; padTokenId: number; sharePrompt?: boolean; cacheFile: (key: string) => string; log: (line: string) => void; logpsOf?: ManyBatchLogps },
 ): Promise<ReferenceSource> {
   const key = await referenceKey(pairs, model);
   const file = options.cacheFile(key);
@@ -90,10 +98,13 @@ export async function precomputedReference(
   } else {
     const chosen: number[] = [];
     const rejected: number[] = [];
-    for (const slice of inBatches(pairs, options.batchSize)) {
-      const result = batchLogps(model, collatePreference(slice, { padTokenId: options.padTokenId, sharePrompt: options.sharePrompt }));
-      chosen.push(...result.chosen);
-      rejected.push(...result.rejected);
+    const logpsOf = options.logpsOf ?? ((m, batches) => batches.map((batch) => batchLogps(m, batch)));
+    for (const group of inBatches(pairs, options.batchSize * GROUP)) {
+      const batches = [...inBatches(group, options.batchSize)].map((slice) => collatePreference(slice, { padTokenId: options.padTokenId, sharePrompt: options.sharePrompt }));
+      for (const result of logpsOf(model, batches)) {
+        chosen.push(...result.chosen);
+        rejected.push(...result.rejected);
+      }
     }
     cache = { key, chosen, rejected };
     try {

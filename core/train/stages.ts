@@ -12,9 +12,10 @@ import { sharedTokenFraction } from '../data/shared-prompt.ts';
 import { formatLoadStats, loadOptionsFrom, loadPreferenceDataset, loadSftDataset, type PreferenceExample, type SftExample } from '../data/datasets.ts';
 import type { HfTokenizer } from '../model/hf-tokenizer.ts';
 import type { CausalLM } from '../model/llama.ts';
-import { evaluatePreference, evaluateSft } from './held-out.ts';
+import { evaluatePreference, evaluateSft, type BatchMetrics } from './held-out.ts';
 import { nonFiniteLossPairs, preferenceObjective, sftObjective, type Objective } from './objectives.ts';
-import { pairMetricWorkerSetups } from './pair-metrics.ts';
+import { everyPairMetricHasWorkerSetup, pairMetricWorkerSetups } from './pair-metrics.ts';
+import type { GradientPool } from './parallel/pool.ts';
 import type { ObjectiveSpec, Share } from './parallel/shares.ts';
 import { adapterFreeReference, frozenReference, loadReferenceModel, precomputedReference, type ReferenceSource } from './reference.ts';
 import { cloneModel } from './start-model.ts';
@@ -26,8 +27,6 @@ export interface TrainingStage {
   objective(indices: readonly number[]): () => Objective;
   /** The same microbatch (or a part of it) as data, for a data-parallel thread (core/train/parallel). */
   share(indices: readonly number[]): Share;
-  /** The objective as data a gradient worker rebuilds it from. */
-  readonly objectiveSpec: ObjectiveSpec;
   /** Tokens (prompt + completion, no padding) the microbatch feeds the model. */
   tokenCount(indices: readonly number[]): number;
   /** Held-out metrics (without the `eval_` prefix); empty when there is no held-out split. */
@@ -45,6 +44,21 @@ interface StageContext {
   model: CausalLM;
   tokenizer: HfTokenizer;
   log: (line: string) => void;
+  /** The run's data-parallel threads (started for `objectiveSpec(config)`): they also precompute reference log-probs and evaluate. */
+  pool?: GradientPool;
+}
+
+/** The objective of a run as data a gradient worker rebuilds it from. */
+export function objectiveSpec(config: PrefoptConfig): ObjectiveSpec {
+  return config.stage === 'sft' ? { kind: 'sft' } : { kind: 'preference', loss: config.loss, plugins: config.plugins, setup: pairMetricWorkerSetups() };
+}
+
+/**
+ * Held-out metrics on the pool's threads, when it has workers and every pair-metric hook runs in
+ * them (a hook without a worker setup would be missing from the workers' batches); else one thread.
+ */
+function poolMetrics(pool: GradientPool | undefined): BatchMetrics | undefined {
+  return pool && pool.threads > 1 && everyPairMetricHasWorkerSetup() ? (shares) => pool.metrics(shares) : undefined;
 }
 
 export async function loadStage(loaded: LoadedConfig, context: StageContext): Promise<TrainingStage> {
@@ -55,7 +69,7 @@ function dataOptions(config: PrefoptConfig) {
   return loadOptionsFrom(config.data);
 }
 
-async function sftStage(config: PrefoptConfig, { model, tokenizer, log }: StageContext): Promise<TrainingStage> {
+async function sftStage(config: PrefoptConfig, { model, tokenizer, log, pool }: StageContext): Promise<TrainingStage> {
   const train = await loadSftDataset(config.data.train, tokenizer, dataOptions(config));
   log(formatLoadStats(train.stats));
   const held = config.data.eval ? await loadSftDataset(config.data.eval, tokenizer, dataOptions(config)) : undefined;
@@ -72,9 +86,8 @@ async function sftStage(config: PrefoptConfig, { model, tokenizer, log }: StageC
       return () => sftObjective(model, batch);
     },
     share,
-    objectiveSpec: { kind: 'sft' },
     tokenCount: (indices) => rows(indices).reduce((sum, e) => sum + e.sequence.ids.length, 0),
-    evaluate: (batchSize) => (held?.examples.length ? evaluateSft(model, held.examples, { batchSize, padTokenId: tokenizer.padTokenId }) : {}),
+    evaluate: (batchSize) => (held?.examples.length ? evaluateSft(model, held.examples, { batchSize, padTokenId: tokenizer.padTokenId, metricsOf: poolMetrics(pool) }) : {}),
     nonFiniteLoss: () => undefined,
     dispose() {},
   };
@@ -87,7 +100,7 @@ export function describeStage(config: PrefoptConfig): string {
   return `stage preference, loss ${specs.map(({ name, ...rest }) => `${name}${Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : ''}`).join(' + ')}`;
 }
 
-async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log }: StageContext): Promise<TrainingStage> {
+async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log, pool }: StageContext): Promise<TrainingStage> {
   const { config } = loaded;
   const { loss, params } = configuredLoss(config.loss, loaded.registry);
   const train = await loadPreferenceDataset(config.data.train, tokenizer, dataOptions(config));
@@ -98,7 +111,7 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log }: 
   }
   const held = config.data.eval ? await loadPreferenceDataset(config.data.eval, tokenizer, dataOptions(config)) : undefined;
   if (held) log(formatLoadStats(held.stats));
-  const reference = loss.requiresReference ? await referenceFor(config, model, tokenizer, [...train.examples, ...(held?.examples ?? [])], log) : undefined;
+  const reference = loss.requiresReference ? await referenceFor(config, model, tokenizer, [...train.examples, ...(held?.examples ?? [])], log, pool) : undefined;
   const pairs = (indices: readonly number[]): PreferenceExample[] => indices.map((i) => train.examples[i]!);
   const share = (indices: readonly number[]): Extract<Share, { kind: 'preference' }> => {
     const items = pairs(indices);
@@ -114,12 +127,9 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log }: 
       return () => preferenceObjective(model, batch, loss, params, referenceLogps, pairName);
     },
     share,
-    get objectiveSpec(): ObjectiveSpec {
-      return { kind: 'preference', loss: config.loss, plugins: config.plugins, setup: pairMetricWorkerSetups() };
-    },
     tokenCount: (indices) => pairs(indices).reduce((sum, pair) => sum + pair.chosen.ids.length + pair.rejected.ids.length, 0),
     evaluate: (batchSize) =>
-      held?.examples.length ? evaluatePreference(model, held.examples, { loss, params, reference, batchSize, padTokenId: tokenizer.padTokenId, sharePrompt: config.train.sharePrompt }) : {},
+      held?.examples.length ? evaluatePreference(model, held.examples, { loss, params, reference, batchSize, padTokenId: tokenizer.padTokenId, sharePrompt: config.train.sharePrompt, metricsOf: poolMetrics(pool) }) : {},
     nonFiniteLoss(indices) {
       const { batch, reference: referenceLogps } = share(indices);
       const found = nonFiniteLossPairs(model, batch, loss, params, referenceLogps);
@@ -135,9 +145,17 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log }: 
 /**
  * The reference log-probs: cached once before training (`train.precomputeReference`, in the run
  * directory's reference-cache/), or a reference model run per batch: `reference.path`, else under
- * LoRA the policy with adapters off, else a frozen copy of the starting policy.
+ * LoRA the policy with adapters off, else a frozen copy of the starting policy. The precompute runs
+ * on the pool's threads when there is one.
  */
-async function referenceFor(config: PrefoptConfig, model: CausalLM, tokenizer: HfTokenizer, pairs: PreferenceExample[], log: (line: string) => void): Promise<ReferenceSource> {
+async function referenceFor(
+  config: PrefoptConfig,
+  model: CausalLM,
+  tokenizer: HfTokenizer,
+  pairs: PreferenceExample[],
+  log: (line: string) => void,
+  pool: GradientPool | undefined,
+): Promise<ReferenceSource> {
   const own = config.reference.path !== undefined ? await loadReferenceModel(config.reference.path, model) : undefined;
   if (!config.train.precomputeReference) {
     if (own) return frozenReference(own);
@@ -151,6 +169,7 @@ async function referenceFor(config: PrefoptConfig, model: CausalLM, tokenizer: H
       sharePrompt: config.train.sharePrompt,
       cacheFile: (key) => path.join(config.output, 'reference-cache', `ref-${key.slice(0, 16)}.json`),
       log,
+      logpsOf: pool && pool.threads > 1 ? (m, batches) => pool.logps(batches, m) : undefined,
     });
   } finally {
     own?.dispose();

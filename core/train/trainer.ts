@@ -26,13 +26,14 @@ import { clipByGlobalNorm, computeGradients, GradientAccumulator, globalNorm } f
 import { DivergenceMonitor, TrainingDiverged } from './divergence.ts';
 import { AdamW } from './optimizer.ts';
 import { GradientPool, threadsFor } from './parallel/pool.ts';
+import type { ObjectiveSpec } from './parallel/shares.ts';
 import { createProgress } from './progress.ts';
 import { modelCard } from './model-card.ts';
 import { plotRun } from './run-plots.ts';
 import { describeChange } from './run-config.ts';
 import { latestCheckpoint, latestGoodCheckpoint, MetricsLog, namedCheckpoint, prepareRunDir, restoreCheckpoint, rotateCheckpoints, saveCheckpoint, type PreparedRunDir } from './run-dir.ts';
 import { learningRateAt, warmupStepsFor } from './schedule.ts';
-import { describeStage, loadStage, type TrainingStage } from './stages.ts';
+import { describeStage, loadStage, objectiveSpec, type TrainingStage } from './stages.ts';
 import { startingModel } from './start-model.ts';
 import { WeightedMeans } from './weighted-means.ts';
 
@@ -99,11 +100,11 @@ function namedLossError(stage: TrainingStage, items: readonly number[], error: u
  * Data-parallel gradients over `threads` threads (core/train/parallel), or undefined for one
  * thread: asked for, a batch-coupled loss, or a loss the workers cannot load (then said why).
  */
-async function startPool(model: CausalLM, stage: TrainingStage, threads: number, say: (line: string) => void): Promise<GradientPool | undefined> {
+async function startPool(model: CausalLM, spec: ObjectiveSpec, threads: number, say: (line: string) => void): Promise<GradientPool | undefined> {
   if (threads <= 1) return undefined;
   let pool: GradientPool;
   try {
-    pool = await GradientPool.start(model, stage.objectiveSpec, { threads });
+    pool = await GradientPool.start(model, spec, { threads });
   } catch (error) {
     say(`gradients: 1 thread (the gradient workers could not start: ${(error as Error).message})`);
     return undefined;
@@ -156,9 +157,19 @@ async function trainIn(
   }
   const lora = config.model.lora ? LoraAdapters.attach(model, config.model.lora, t.seed) : undefined;
   if (lora) say(`LoRA r=${lora.settings.r} alpha=${lora.settings.alpha} on ${lora.layers.size} layers: ${lora.parameterCount().toLocaleString('en-US')} trainable parameters, base weights frozen`);
-  const stage = await loadStage(loaded, { model, tokenizer, log: say });
-  if (stage.exampleCount === 0) throw new UserError(`${config.data.train}: no usable training examples`);
-  const pool = await startPool(model, stage, lora ? 1 : threadsFor(t.workers, tf.getBackend()), say);
+  // The threads first: they also precompute the reference log-probs the stage may need.
+  const pool = await startPool(model, objectiveSpec(config), lora ? 1 : threadsFor(t.workers, tf.getBackend()), say);
+  let stage: TrainingStage;
+  try {
+    stage = await loadStage(loaded, { model, tokenizer, log: say, pool });
+    if (stage.exampleCount === 0) {
+      stage.dispose();
+      throw new UserError(`${config.data.train}: no usable training examples`);
+    }
+  } catch (error) {
+    await pool?.dispose();
+    throw error;
+  }
 
   const totalSteps = t.maxSteps ?? Math.ceil((batchesPerEpoch(stage.exampleCount, t.batchSize) * t.epochs) / t.gradientAccumulation);
   const schedule = { peak: t.learningRate, warmupSteps: warmupStepsFor(t, totalSteps), totalSteps, schedule: t.schedule };

@@ -9,14 +9,20 @@
  * `computeGradients(shares, scale)` has the single-thread `computeGradients`'s result (gradients
  * keyed by weight name, already scaled, and the microbatch's metrics, see `combineMetrics`) and is
  * synchronous too.
+ *
+ * `logps(batches)` and `metrics(shares)` spread whole batches over the threads (reference
+ * precompute, held-out evaluation; batch-work.ts): each batch's result is bitwise the one thread's.
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../errors.ts';
 import type { CausalLM } from '../../model/llama.ts';
 import { defaultThreadCount, siblingModule, startModuleWorker } from '../../runtime/threads.ts';
+import type { PreferenceBatch } from '../../data/batch.ts';
 import { computeGradients, type MicrobatchGradients } from '../gradients.ts';
-import { weightSlots, type GradientRequest, type WeightSlot, type WorkerInit, type WorkerReply } from './protocol.ts';
+import type { ReferenceLogps } from '../objectives.ts';
+import { batchWork, type BatchWorkKind } from './batch-work.ts';
+import { weightSlots, type BatchRequest, type GradientRequest, type WeightSlot, type WorkerInit, type WorkerReply } from './protocol.ts';
 import { combineMetrics, resolveObjective, shareObjective, shareWeights, splitEvenly, splittable, type ObjectiveSpec, type ResolvedObjective, type Share } from './shares.ts';
 
 interface WorkerHandle {
@@ -122,7 +128,7 @@ export class GradientPool {
     if (failure !== undefined || bad) {
       if (local) tf.dispose([...local.grads.values()]);
       if (failure !== undefined) throw failure;
-      throw bad!.userError ? new UserError(bad!.message) : Object.assign(new Error(`gradient worker: ${bad!.message}`), { stack: bad!.stack });
+      throw workerError(bad!);
     }
     const grads = local!.grads;
     replies.forEach((reply, i) => {
@@ -143,6 +149,62 @@ export class GradientPool {
     return { grads, metrics };
   }
 
+  /**
+   * Summed completion log-probs of each collated preference batch under `model` (the pool's own,
+   * or another with the same config, e.g. a reference model: its weights are sent to the workers
+   * for this call), the batches spread over the threads. Equal, bitwise, to `batchLogps` batch
+   * after batch; a model of another config is run on the main thread alone.
+   */
+  logps(batches: readonly PreferenceBatch[], model: CausalLM = this.model): ReferenceLogps[] {
+    if (!this.fits(model)) return batches.map((batch) => batchWork.logps(model, this.objective, batch));
+    return this.spread('logps', batches, model) as ReferenceLogps[];
+  }
+
+  /** The objective's metrics of each share (a whole held-out batch), the shares spread over the threads. */
+  metrics(shares: readonly Share[]): Array<Record<string, number>> {
+    return this.spread('metrics', shares, this.model) as Array<Record<string, number>>;
+  }
+
+  /** Whether the workers' models can take `model`'s weights (the same config and weight layout). */
+  private fits(model: CausalLM): boolean {
+    if (model === this.model) return true;
+    if (JSON.stringify(model.config) !== JSON.stringify(this.model.config) || model.params.size !== this.slots.length) return false;
+    return this.slots.every((slot) => {
+      const p = model.params.get(slot.name);
+      return p !== undefined && p.shape.join() === slot.shape.join();
+    });
+  }
+
+  /**
+   * `batchWork[work]` on every item with `model`'s weights: one contiguous run of items per
+   * thread, the main thread's first; results in the items' order. Every worker has replied before
+   * this returns or throws, so the next request starts clean.
+   */
+  private spread(work: BatchWorkKind, items: readonly unknown[], model: CausalLM): unknown[] {
+    const runs = splitEvenly(items, this.threads);
+    const remote = runs.slice(1);
+    if (remote.length > 0) {
+      this.uploadWeights(model);
+      remote.forEach((run, i) => {
+        const request: BatchRequest = { type: 'batches', work, items: run };
+        this.workers[i]!.port.postMessage(request);
+      });
+    }
+    const compute = batchWork[work] as (m: CausalLM, o: ResolvedObjective, item: any) => unknown;
+    let local: unknown[] = [];
+    let failure: unknown;
+    try {
+      local = (runs[0] ?? []).map((item) => compute(model, this.objective, item));
+    } catch (error) {
+      failure = error;
+    }
+    const replies = remote.map((_, i) => this.waitReply(i + 1));
+    if (failure !== undefined) throw failure;
+    const bad = replies.find((r): r is Extract<WorkerReply, { type: 'error' }> => r.type === 'error');
+    if (bad) throw workerError(bad);
+    return [...local, ...replies.flatMap((r) => (r as Extract<WorkerReply, { type: 'batches' }>).results)];
+  }
+
   /** Stops the workers. */
   async dispose(): Promise<void> {
     const workers = this.workers.splice(0);
@@ -150,9 +212,9 @@ export class GradientPool {
     await Promise.all(workers.map((w) => w.worker.terminate()));
   }
 
-  /** Writes the model's current weights into the shared buffer the workers read. */
-  private uploadWeights(): void {
-    for (const slot of this.slots) this.weights.set(this.model.params.get(slot.name)!.dataSync() as Float32Array, slot.offset);
+  /** Writes `model`'s current weights (default: the pool's model) into the shared buffer the workers read. */
+  private uploadWeights(model: CausalLM = this.model): void {
+    for (const slot of this.slots) this.weights.set(model.params.get(slot.name)!.dataSync() as Float32Array, slot.offset);
   }
 
   /** Blocks until worker `index` has replied; returns the reply. */
@@ -180,6 +242,12 @@ export class GradientPool {
     })();
     await Promise.race([signalled, exited]);
     const reply = this.waitReply(index);
-    if (reply.type === 'error') throw reply.userError ? new UserError(reply.message) : Object.assign(new Error(`gradient worker ${index}: ${reply.message}`), { stack: reply.stack });
+    if (reply.type === 'error') throw workerError(reply, index);
   }
+}
+
+/** A worker's error as the main thread throws it: a user's mistake as a UserError, else with the worker's stack. */
+function workerError(reply: Extract<WorkerReply, { type: 'error' }>, index?: number): Error {
+  if (reply.userError) return new UserError(reply.message);
+  return Object.assign(new Error(`gradient worker${index === undefined ? '' : ` ${index}`}: ${reply.message}`), { stack: reply.stack });
 }

@@ -5,10 +5,12 @@
  * messages on a MessagePort; a worker signals "reply posted" by setting its slot of a shared
  * Int32Array, so the main thread can wait synchronously (Atomics.wait) and read the reply with
  * receiveMessageOnPort: the pool's `computeGradients` is a plain synchronous call, like the
- * single-thread one.
+ * single-thread one. The same goes for work on whole batches (batch-work.ts): reference log-probs
+ * and held-out metrics.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { LlamaConfig } from '../../model/config.ts';
+import type { BatchWorkKind } from './batch-work.ts';
 import type { ObjectiveSpec, Share } from './shares.ts';
 
 /** Where each weight lives in the flat buffers (offsets and sizes in float32 elements). */
@@ -39,9 +41,19 @@ export interface GradientRequest {
   scale: number;
 }
 
+/** `batchWork[work]` on each item (a whole batch), with the weights currently in the shared buffer. */
+export interface BatchRequest {
+  type: 'batches';
+  work: BatchWorkKind;
+  items: unknown[];
+}
+
+export type WorkerRequest = GradientRequest | BatchRequest;
+
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'gradients'; metrics: Record<string, number>; names: string[] }
+  | { type: 'batches'; results: unknown[] }
   | { type: 'error'; message: string; stack?: string; userError: boolean };
 
 /** The flat layout of a model's weights. */

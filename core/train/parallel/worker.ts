@@ -2,7 +2,8 @@
  * A gradient worker (started by pool.ts): its own TensorFlow.js engine on the main thread's
  * backend, its own copy of the model, refreshed from the shared weight buffer before every request.
  * It computes the gradient of its share of a microbatch with the trainer's own `computeGradients`
- * and writes it into its shared gradient buffer.
+ * and writes it into its shared gradient buffer, or runs `batchWork` (reference log-probs, held-out
+ * metrics) on whole batches and posts the results.
  */
 import { workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
@@ -10,7 +11,8 @@ import { UserError } from '../../errors.ts';
 import { CausalLM } from '../../model/llama.ts';
 import { selectBackend } from '../../runtime/backend.ts';
 import { computeGradients } from '../gradients.ts';
-import type { GradientRequest, WorkerInit, WorkerReply } from './protocol.ts';
+import { batchWork } from './batch-work.ts';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol.ts';
 import { resolveObjective, shareObjective } from './shares.ts';
 
 const init = workerData as WorkerInit;
@@ -44,9 +46,14 @@ try {
   const objective = await resolveObjective(init.objective);
   const arrays = new Map(init.slots.map((slot) => [slot.name, { shape: slot.shape, data: weights.slice(slot.offset, slot.offset + slot.size) }]));
   const model = CausalLM.fromArrays(init.config, arrays);
-  init.port.on('message', (request: GradientRequest) => {
+  init.port.on('message', (request: WorkerRequest) => {
     try {
       loadWeights(model);
+      if (request.type === 'batches') {
+        const work = batchWork[request.work] as (m: CausalLM, o: typeof objective, item: any) => unknown;
+        reply({ type: 'batches', results: request.items.map((item) => work(model, objective, item)) });
+        return;
+      }
       const result = computeGradients(model, () => shareObjective(model, objective, request.share), request.scale);
       for (const [name, grad] of result.grads) grads.set(grad.dataSync() as Float32Array, slotOf.get(name)!.offset);
       tf.dispose([...result.grads.values()]);
