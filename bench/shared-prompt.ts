@@ -8,7 +8,9 @@
  * Each step is the trainer's single-thread one: `preferenceObjective` + `computeGradients` + clip +
  * AdamW (bench/_dpo-workload.ts `trainingStep`). Printed per workload: tokens a step feeds the model
  * (rows x padded length, what the forward pass computes) and real tokens (without padding), seconds
- * per step with and without sharing, and their ratio.
+ * per step with and without sharing, and their ratio. Then whole `prefopt train` runs on the
+ * reproduction's data (the trainer with its threads, reference precompute and evaluation),
+ * alternating, PREFOPT_BENCH_TRAIN_ROUNDS times each (default 2).
  *
  *   PREFOPT_BENCH_STEPS=4 PREFOPT_BENCH_ROUNDS=3 npm run bench -- shared-prompt
  */
@@ -22,12 +24,15 @@ import { writeComparisonData } from '../arena/compare/data.ts';
 import { PROFILES } from '../arena/reproduce/profiles.ts';
 import type { PreferenceBatch } from '../core/data/batch.ts';
 import { collatePreference, type TokenizedPair } from '../core/data/collate.ts';
+import { resolveConfig } from '../core/config/load.ts';
 import { loadPreferenceDataset } from '../core/data/datasets.ts';
 import { tinyConfig } from '../core/model/config.ts';
 import { HfTokenizer } from '../core/model/hf-tokenizer.ts';
 import { CausalLM } from '../core/model/llama.ts';
 import { describeBackend, selectBackend } from '../core/runtime/backend.ts';
 import { batchLogps } from '../core/train/reference.ts';
+import { MetricsLog } from '../core/train/run-dir.ts';
+import { train } from '../core/train/trainer.ts';
 import { createWorkload, median, trainingStep, workloadPairs, type Workload } from './_dpo-workload.ts';
 import { writeResults } from './_results.ts';
 
@@ -54,18 +59,35 @@ function packedTokens(batch: PreferenceBatch): { computed: number; real: number 
   return { computed: pairs * seqLen, real: fedTokens(batch).real - chosenStart.reduce((a, b) => a + b, 0) };
 }
 
-/** The reproduction's (quick profile) preference pairs, tokenizer-encoded, and its model shape. */
-async function reproductionPairs(): Promise<{ pairs: TokenizedPair[]; vocab: number; model: Record<string, number> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'prefopt-bench-share-'));
-  try {
-    const { config } = await resolveCompareConfig(PROFILES.quick, { source: 'profile quick', baseDir: dir });
-    const data = await writeComparisonData(dir, config.task);
-    const tokenizer = await HfTokenizer.fromDir(data.tokenizerDir);
-    const { examples } = await loadPreferenceDataset(data.files.closeTrain, tokenizer, { maxLength: config.maxLength });
-    return { pairs: examples, vocab: tokenizer.vocabSize, model: config.sft.model as unknown as Record<string, number> };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/** The reproduction's (quick profile) data written into `dir`, its close training pairs tokenized, and its model shape. */
+async function reproductionData(dir: string) {
+  const { config } = await resolveCompareConfig(PROFILES.quick, { source: 'profile quick', baseDir: dir });
+  const data = await writeComparisonData(dir, config.task);
+  const tokenizer = await HfTokenizer.fromDir(data.tokenizerDir);
+  const { examples } = await loadPreferenceDataset(data.files.closeTrain, tokenizer, { maxLength: config.maxLength });
+  return { config, data, pairs: examples, vocab: tokenizer.vocabSize, model: config.sft.model as unknown as Record<string, number> };
+}
+
+/**
+ * `prefopt train` (the trainer, `train.workers` threads) on the reproduction's close pairs as a
+ * preference run from a fresh model: 16 steps of 8 pairs, reference precomputed, evaluation at the
+ * end. Returns the run's wall seconds, its median step seconds and its logged losses.
+ */
+async function trainRun(dir: string, repro: Awaited<ReturnType<typeof reproductionData>>, sharePrompt: boolean, run: number) {
+  const loaded = await resolveConfig({
+    stage: 'preference', backend: tf.getBackend(), output: path.join(dir, `run-${run}`),
+    model: { init: { model_type: 'llama', ...repro.model }, tokenizer: repro.data.tokenizerDir },
+    data: { train: repro.data.files.closeTrain, eval: repro.data.files.closeEval, maxLength: repro.config.maxLength },
+    loss: { name: 'dpo', beta: 0.1 },
+    train: { seed: 1, maxSteps: 16, batchSize: 8, learningRate: 3e-3, schedule: 'constant', logEvery: 4, saveEvery: 0, precomputeReference: true, sharePrompt },
+  }, { source: 'bench shared-prompt', baseDir: dir });
+  const stamps: number[] = [];
+  const start = performance.now();
+  const quiet = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
+  await train(loaded, { progressStream: quiet, afterStep: () => void stamps.push(performance.now()) });
+  const seconds = (performance.now() - start) / 1000;
+  const losses = (await new MetricsLog(path.join(loaded.config.output, 'metrics.jsonl')).read()).map((line) => line['loss']).filter((l): l is number => typeof l === 'number');
+  return { seconds, step: median(stamps.slice(1).map((t, i) => (t - stamps[i]!) / 1000)), losses };
 }
 
 interface Case {
@@ -106,12 +128,21 @@ function collateBoth(pairs: readonly TokenizedPair[], batchSize: number, model: 
 }
 
 export async function run(): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'prefopt-bench-share-'));
+  try {
+    await runIn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function runIn(dir: string): Promise<void> {
   const steps = envInt('PREFOPT_BENCH_STEPS', 4);
   const rounds = envInt('PREFOPT_BENCH_ROUNDS', 3);
   await selectBackend();
-  console.log(`${describeBackend()}; one thread; ${steps} steps x ${rounds} rounds per variant, alternating`);
+  console.log(`${describeBackend()}; steps on one thread; ${steps} steps x ${rounds} rounds per variant, alternating`);
 
-  const repro = await reproductionPairs();
+  const repro = await reproductionData(dir);
   const reproModel = CausalLM.random(tinyConfig({ ...repro.model, vocab_size: repro.vocab, tie_word_embeddings: false }), 1);
   const reproWorkload = await createWorkload(1, reproModel, repro.pairs.slice(0, 8));
   const stepWorkload = await createWorkload(1);
@@ -146,7 +177,31 @@ export async function run(): Promise<void> {
     rows.push({ workload: c.name, variant: 'shared / two (s per step)', s_per_step: Number(ratio.toPrecision(3)), median_paired_ratio: Number(median(pairedRatios).toPrecision(3)) });
     c.workload.dispose();
   }
+
+  const trainRounds = envInt('PREFOPT_BENCH_TRAIN_ROUNDS', 2);
+  const runs = { shared: [] as Array<Awaited<ReturnType<typeof trainRun>>>, two: [] as Array<Awaited<ReturnType<typeof trainRun>>> };
+  for (let round = 0; round < trainRounds; round++) {
+    runs.two.push(await trainRun(dir, repro, false, 2 * round));
+    runs.shared.push(await trainRun(dir, repro, true, 2 * round + 1));
+    console.log(`  prefopt train, round ${round + 1}: two sequences ${runs.two.at(-1)!.seconds.toFixed(1)} s (step ${runs.two.at(-1)!.step.toFixed(2)} s), shared prompt ${runs.shared.at(-1)!.seconds.toFixed(1)} s (step ${runs.shared.at(-1)!.step.toFixed(2)} s)`);
+  }
+  const lossDiff = Math.max(...runs.two[0]!.losses.map((l, i) => Math.abs(l - runs.shared[0]!.losses[i]!)));
+  for (const variant of ['two', 'shared'] as const) {
+    rows.push({
+      workload: 'prefopt train, reproduction data (16 steps, precomputed reference, eval)',
+      variant: variant === 'two' ? 'two sequences (sharePrompt: false)' : 'shared prompt (default)',
+      s_per_step: Number(median(runs[variant].map((r) => r.step)).toPrecision(3)),
+      run_seconds: Number(median(runs[variant].map((r) => r.seconds)).toPrecision(3)),
+    });
+  }
+  rows.push({
+    workload: 'prefopt train, reproduction data (16 steps, precomputed reference, eval)',
+    variant: 'shared / two',
+    s_per_step: Number((median(runs.shared.map((r) => r.step)) / median(runs.two.map((r) => r.step))).toPrecision(3)),
+    run_seconds: Number((median(runs.shared.map((r) => r.seconds)) / median(runs.two.map((r) => r.seconds))).toPrecision(3)),
+  });
   console.table(rows);
+  console.log(`largest difference between the two runs' logged losses: ${lossDiff.toExponential(1)}`);
   const summary = { load_average: os.loadavg()[0], tensors_after: tf.memory().numTensors };
   console.log(`load average ${summary.load_average.toFixed(1)}`);
   const file = await writeResults('shared-prompt', [...rows, summary]);
