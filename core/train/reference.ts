@@ -22,7 +22,22 @@ import type { ReferenceLogps } from './objectives.ts';
 export interface ReferenceSource {
   /** Reference log-probs of `pairs`, collated as `batch`. */
   logps(pairs: readonly TokenizedPair[], batch: PreferenceBatch): ReferenceLogps;
+  /** The frozen model `logps` runs, when it runs one (a data-parallel pool can run it on its threads). */
+  readonly model?: CausalLM;
+  /** `logps` of several batches at once, equal to calling it batch after batch (e.g. spread over threads). */
+  many?(parts: readonly ReferenceBatch[]): ReferenceLogps[];
   dispose(): void;
+}
+
+/** Pairs and their collated batch. */
+export interface ReferenceBatch {
+  pairs: readonly TokenizedPair[];
+  batch: PreferenceBatch;
+}
+
+/** The reference log-probs of several batches: `source.many` where it has it, else batch after batch. */
+export function referenceLogpsOf(source: ReferenceSource, parts: readonly ReferenceBatch[]): ReferenceLogps[] {
+  return source.many ? source.many(parts) : parts.map(({ pairs, batch }) => source.logps(pairs, batch));
 }
 
 /** Summed completion log-probs of a collated preference batch under `model`, without gradients. */
@@ -33,7 +48,7 @@ export function batchLogps(model: CausalLM, batch: PreferenceBatch): ReferenceLo
 
 /** The frozen starting policy, run on every batch. */
 export function frozenReference(model: CausalLM): ReferenceSource {
-  return { logps: (_pairs, batch) => batchLogps(model, batch), dispose: () => model.dispose() };
+  return { model, logps: (_pairs, batch) => batchLogps(model, batch), dispose: () => model.dispose() };
 }
 
 /** The base model under LoRA: the policy with its adapters switched off (no copy of the weights; dispose keeps the model). */

@@ -17,7 +17,7 @@ import { nonFiniteLossPairs, preferenceObjective, sftObjective, type Objective }
 import { everyPairMetricHasWorkerSetup, pairMetricWorkerSetups } from './pair-metrics.ts';
 import type { GradientPool } from './parallel/pool.ts';
 import type { ObjectiveSpec, Share } from './parallel/shares.ts';
-import { adapterFreeReference, frozenReference, loadReferenceModel, precomputedReference, type ReferenceSource } from './reference.ts';
+import { adapterFreeReference, frozenReference, loadReferenceModel, precomputedReference, referenceLogpsOf, type ReferenceSource } from './reference.ts';
 import { cloneModel } from './start-model.ts';
 
 export interface TrainingStage {
@@ -25,8 +25,11 @@ export interface TrainingStage {
   readonly exampleCount: number;
   /** The objective of the microbatch made of these training examples (indices into the set). */
   objective(indices: readonly number[]): () => Objective;
-  /** The same microbatch (or a part of it) as data, for a data-parallel thread (core/train/parallel). */
-  share(indices: readonly number[]): Share;
+  /**
+   * The microbatch made of these parts as data for the data-parallel threads (core/train/parallel),
+   * one share per part; a frozen reference model computes the parts' log-probs on those threads too.
+   */
+  shares(parts: ReadonlyArray<readonly number[]>): Share[];
   /** Tokens (prompt + completion, no padding) the microbatch feeds the model. */
   tokenCount(indices: readonly number[]): number;
   /** Held-out metrics (without the `eval_` prefix); empty when there is no held-out split. */
@@ -85,7 +88,7 @@ async function sftStage(config: PrefoptConfig, { model, tokenizer, log, pool }: 
       const { batch } = share(indices);
       return () => sftObjective(model, batch);
     },
-    share,
+    shares: (parts) => parts.map(share),
     tokenCount: (indices) => rows(indices).reduce((sum, e) => sum + e.sequence.ids.length, 0),
     evaluate: (batchSize) => (held?.examples.length ? evaluateSft(model, held.examples, { batchSize, padTokenId: tokenizer.padTokenId, metricsOf: poolMetrics(pool) }) : {}),
     nonFiniteLoss: () => undefined,
@@ -111,13 +114,17 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log, po
   }
   const held = config.data.eval ? await loadPreferenceDataset(config.data.eval, tokenizer, dataOptions(config)) : undefined;
   if (held) log(formatLoadStats(held.stats));
-  const reference = loss.requiresReference ? await referenceFor(config, model, tokenizer, [...train.examples, ...(held?.examples ?? [])], log, pool) : undefined;
+  const reference = loss.requiresReference ? onThreads(await referenceFor(config, model, tokenizer, [...train.examples, ...(held?.examples ?? [])], log, pool), pool) : undefined;
   const pairs = (indices: readonly number[]): PreferenceExample[] => indices.map((i) => train.examples[i]!);
-  const share = (indices: readonly number[]): Extract<Share, { kind: 'preference' }> => {
-    const items = pairs(indices);
-    const batch = collatePreference(items, { padTokenId: tokenizer.padTokenId, sharePrompt: config.train.sharePrompt });
-    return { kind: 'preference', batch, reference: reference?.logps(items, batch) };
+  const shares = (parts: ReadonlyArray<readonly number[]>): Array<Extract<Share, { kind: 'preference' }>> => {
+    const collated = parts.map((indices) => {
+      const items = pairs(indices);
+      return { pairs: items, batch: collatePreference(items, { padTokenId: tokenizer.padTokenId, sharePrompt: config.train.sharePrompt }) };
+    });
+    const references = reference ? referenceLogpsOf(reference, collated) : [];
+    return collated.map(({ batch }, i) => ({ kind: 'preference', batch, reference: references[i] }));
   };
+  const share = (indices: readonly number[]) => shares([indices])[0]!;
   const recordOf = (pair: PreferenceExample) => `${pair.source.file}:${pair.source.line}`;
   return {
     exampleCount: train.examples.length,
@@ -126,7 +133,7 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log, po
       const pairName = (i: number) => `the pair at ${recordOf(train.examples[indices[i]!]!)}`;
       return () => preferenceObjective(model, batch, loss, params, referenceLogps, pairName);
     },
-    share,
+    shares,
     tokenCount: (indices) => pairs(indices).reduce((sum, pair) => sum + pair.chosen.ids.length + pair.rejected.ids.length, 0),
     evaluate: (batchSize) =>
       held?.examples.length ? evaluatePreference(model, held.examples, { loss, params, reference, batchSize, padTokenId: tokenizer.padTokenId, sharePrompt: config.train.sharePrompt, metricsOf: poolMetrics(pool) }) : {},
@@ -140,6 +147,16 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log, po
     },
     dispose: () => reference?.dispose(),
   };
+}
+
+/**
+ * A frozen reference model on the pool's threads: `many` spreads whole batches over them (bitwise
+ * the main thread's log-probs); any other source, or no pool, as it is.
+ */
+function onThreads(source: ReferenceSource, pool: GradientPool | undefined): ReferenceSource {
+  const frozen = source.model;
+  if (!pool || pool.threads <= 1 || !frozen) return source;
+  return { ...source, many: (parts) => pool.logps(parts.map((part) => part.batch), frozen) };
 }
 
 /**

@@ -240,7 +240,7 @@ async function trainIn(
         let result: ReturnType<typeof computeGradients>;
         try {
           result = pool
-            ? pool.computeGradients(pool.split(items).map((part) => stage.share(part)), 1 / t.gradientAccumulation)
+            ? pool.computeGradients(stage.shares(pool.split(items)), 1 / t.gradientAccumulation)
             : computeGradients(model, lora ? () => lora.withDropout(call, objective!) : objective!, 1 / t.gradientAccumulation);
         } catch (error) {
           throw namedLossError(stage, items, error);

@@ -2,8 +2,8 @@
  * Whole-batch work on the data-parallel threads (core/train/parallel/batch-work.ts): reference
  * log-probs and held-out metrics spread over a pool's threads are bitwise the single-thread ones
  * (each batch is computed whole, by the same function, and averaged in the same order), the
- * trainer's reference cache and evaluation with 2 workers equal one worker's, and a failure leaves
- * no worker behind.
+ * trainer's reference cache and evaluation with 2 workers equal one worker's (a frozen reference
+ * model runs on the workers too), and a failure leaves no worker behind.
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -104,6 +104,21 @@ test('the trainer with 2 workers precomputes the same reference cache and evalua
   assert.match(results[1]!.log, /2 threads/);
   assert.equal(results[1]!.cache, results[0]!.cache);
   assert.deepEqual(results[1]!.eval, results[0]!.eval);
+});
+
+test('with a frozen reference model (no precompute), 2 workers run it on their threads: the evaluation after 3 steps equals 1 worker\'s to float32 rounding', async () => {
+  // The policy moves away from its frozen start, so sending the workers the policy's weights instead
+  // of the reference's would zero the rewards; 2 threads change the gradients by rounding only.
+  const evals = [];
+  for (const workers of [1, 2]) {
+    const loaded = await tinyRun(await tempDir(), { train: { maxSteps: 3, precomputeReference: false, workers, evalBatchSize: 3 } });
+    evals.push((await train(loaded, { progressStream: quiet, plots: false })).eval);
+  }
+  assert.ok(Math.abs(evals[0]!['eval_rewards/chosen']!) > 1e-3, `rewards moved: ${JSON.stringify(evals[0])}`);
+  assert.deepEqual(Object.keys(evals[1]!).sort(), Object.keys(evals[0]!).sort());
+  for (const [key, value] of Object.entries(evals[0]!)) {
+    assert.ok(Math.abs(evals[1]![key]! - value) <= 1e-4 * Math.abs(value) + 1e-5, `${key}: 2 workers ${evals[1]![key]} 1 worker ${value}`);
+  }
 });
 
 test('a run whose data has no usable pair fails with a UserError after starting its workers, and stops them', async () => {
