@@ -123,7 +123,7 @@ export const TRAIN_SCHEMA: Schema = {
     saveTotalLimit: int(1, { description: 'Keep only the newest N checkpoints (older ones are deleted after each save); all when absent.' }),
     workers: int(1, { description: "Threads computing each micro-batch's gradient, the main one included (data parallel: each its own TensorFlow.js engine and copy of the weights, the micro-batch split between them; the same threads precompute the reference log-probs and compute held-out metrics, whole batches each); the number of cores when absent on wasm and cpu, 1 on native backends. Not with LoRA or batch-coupled losses (one thread then)." }),
     precomputeReference: { type: 'boolean', default: false, description: "Compute the reference log-probs once before training and cache them in the run directory (reference-cache/), instead of running the reference model on every batch." },
-    sharePrompt: { type: 'boolean', default: true, description: "Preference stages: run each pair as one sequence, shared prompt + chosen + rejected (the rejected answer does not see the chosen one, its positions restart after the prompt), so the prompt is computed once; log-probs equal the two-sequence ones up to float32 rounding. false: chosen and rejected as two sequences." },
+    sharePrompt: { type: 'boolean', default: true, description: "Preference stages: run each pair as one sequence, shared prompt + chosen + rejected (the rejected answer does not see the chosen one, its positions restart after the prompt), so the prompt is computed once (a batch whose packed rows would not be shorter runs as two sequences); log-probs equal the two-sequence ones up to float32 rounding. false: chosen and rejected as two sequences." },
   },
 };
 

@@ -12,7 +12,9 @@
  * two sequences as the collated two-sequence batch holds them (after TRL's tokenization and
  * truncation: nothing else is fed); it covers the prompt, and any identical first answer tokens.
  * A pair whose two prompts differ (possible after truncation or a tokenizer merge at the prompt's
- * end) just shares less; with L = 0 the row is the two sequences side by side.
+ * end) just shares less; with L = 0 the row is the two sequences side by side. A batch whose packed
+ * rows would hold no fewer tokens than its two-sequence rows is not packed (longer attention rows,
+ * nothing saved).
  *
  * Each scored token is listed as an explicit (source position, target id) pair: token i of a
  * sequence is predicted by the logits at position i-1 of that sequence, which for the first
@@ -46,7 +48,9 @@ function scoredLength(tokens: TokenBatch, row: number): number {
 
 /**
  * Packs a collated preference batch (rows 0..B-1 chosen, B..2B-1 rejected) into one row per pair.
- * Returns undefined when the batch scores no token at all (nothing to compute).
+ * Returns undefined when the batch scores no token at all (nothing to compute), or when the packed
+ * rows would hold no fewer tokens than the two-sequence rows (nothing shared, no padding saved:
+ * packing would only make each row's attention longer).
  */
 export function packSharedPrompt(batch: PreferenceBatch, padTokenId: number): PackedPairs | undefined {
   const { pairs, tokens } = batch;
@@ -59,7 +63,7 @@ export function packSharedPrompt(batch: PreferenceBatch, padTokenId: number): Pa
     return { chosen, rejected, shared, length: chosen + rejected - shared };
   });
   const seqLen = Math.max(0, ...layout.map((l) => l.length));
-  if (seqLen === 0) return undefined;
+  if (seqLen === 0 || pairs * seqLen >= tokens.rows * S) return undefined;
   const inputIds = new Int32Array(pairs * seqLen).fill(padTokenId);
   const positions = new Int32Array(pairs * seqLen);
   const chosenStart = new Int32Array(pairs);

@@ -59,6 +59,13 @@ test('the packed rows hold each pair\'s tokens once per shared prefix: chosen + 
   assert.equal(sharedTokenFraction(pairs), (3 + 3 + 0) / (9 + 9 + 6));
 });
 
+test('a batch whose packed rows would not be shorter (nothing shared, equal lengths) runs as two sequences', () => {
+  const pairs: TokenizedPair[] = [{ chosen: { ids: [1, 5, 6], promptLength: 2 }, rejected: { ids: [2, 5, 7], promptLength: 2 } }];
+  assert.equal(collatePreference(pairs, { padTokenId: 0 }).packed, undefined);
+  // One shared token is enough: 5 tokens instead of 6.
+  assert.equal(collatePreference([{ ...pairs[0]!, rejected: { ids: [1, 4, 7], promptLength: 2 } }], { padTokenId: 0 }).packed?.seqLen, 5);
+});
+
 test('sharePrompt: false collates the two-sequence batch alone', () => {
   const pairs = randomPairs(3, 7);
   const plain = collatePreference(pairs, { padTokenId: 0, sharePrompt: false });
