@@ -14,9 +14,9 @@
  *   sub-command; `npm install` of a tfjs package the version package.json pins.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
@@ -55,13 +55,22 @@ function fileNameOf(block: DocBlock, index: number): string {
   return named?.[1] ?? `block-${index + 1}.ts`;
 }
 
+/** The folder config blocks of pages without TypeScript blocks are resolved in. */
+let plainProject = '';
+
 before(async () => {
+  plainProject = await pluginProject();
   for (const page of new Set(BLOCKS.filter((b) => b.lang === 'ts').map((b) => b.page))) {
     const project = await pluginProject();
     writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'doc-project', private: true, type: 'module' }));
     BLOCKS.filter((b) => b.page === page && b.lang === 'ts').forEach((b, i) => writeFileSync(path.join(project, fileNameOf(b, i)), b.code));
     projects.set(page, project);
   }
+});
+
+// The projects hold links to this checkout (node_modules/prefopt/core): rm removes links, never what they point to.
+after(() => {
+  for (const dir of [plainProject, ...projects.values()]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 test('every code block names a language that has a check (```text for output samples)', () => {
@@ -110,7 +119,7 @@ describe('YAML and JSON blocks parse, and configs validate with the real loaders
     test(`${block.page}:${block.line}`, async () => {
       const value = (block.lang === 'json' ? JSON.parse(block.code) : parse(block.code)) as unknown;
       assert.ok(typeof value === 'object' && value !== null && !Array.isArray(value), 'a mapping');
-      const dir = projects.get(block.page) ?? (await pluginProject());
+      const dir = projects.get(block.page) ?? plainProject;
       if ('losses' in value) {
         const file = path.join(dir, `block-${block.line}.yaml`);
         writeFileSync(file, block.code);
