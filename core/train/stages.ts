@@ -114,7 +114,8 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log, po
   }
   const held = config.data.eval ? await loadPreferenceDataset(config.data.eval, tokenizer, dataOptions(config)) : undefined;
   if (held) log(formatLoadStats(held.stats));
-  const reference = loss.requiresReference ? onThreads(await referenceFor(config, model, tokenizer, [...train.examples, ...(held?.examples ?? [])], log, pool), pool) : undefined;
+  const source = loss.requiresReference ? await referenceFor(config, model, tokenizer, [...train.examples, ...(held?.examples ?? [])], log, pool) : undefined;
+  const reference = source && pool ? pool.spreadReference(source) : source;
   const pairs = (indices: readonly number[]): PreferenceExample[] => indices.map((i) => train.examples[i]!);
   const shares = (parts: ReadonlyArray<readonly number[]>): Array<Extract<Share, { kind: 'preference' }>> => {
     const collated = parts.map((indices) => {
@@ -147,16 +148,6 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log, po
     },
     dispose: () => reference?.dispose(),
   };
-}
-
-/**
- * A frozen reference model on the pool's threads: `many` spreads whole batches over them (bitwise
- * the main thread's log-probs); any other source, or no pool, as it is.
- */
-function onThreads(source: ReferenceSource, pool: GradientPool | undefined): ReferenceSource {
-  const frozen = source.model;
-  if (!pool || pool.threads <= 1 || !frozen) return source;
-  return { ...source, many: (parts) => pool.logps(parts.map((part) => part.batch), frozen) };
 }
 
 /**

@@ -158,6 +158,14 @@ describe('prefopt train and prefopt eval (CLI)', () => {
     assert.ok(report['rewards/accuracies'] >= 0.75, JSON.stringify(report));
     assert.ok(report['rewards/margins'] > 0);
 
+    // Batches (and the reference's forward passes) on 2 threads: the same report as on 1.
+    const spreadArgs = ['eval', '--model', path.join(dir, 'cli-run', 'model'), '--reference', initial, '--data', loaded.config.data.eval!, '--set', 'beta=0.5', '--batch-size', '3'];
+    const [one, two] = [1, 2].map((workers) => runCli([...spreadArgs, '--workers', String(workers)]));
+    assert.equal(two!.status, 0, two!.stderr);
+    assert.match(two!.stderr, /evaluation: 2 threads/);
+    assert.doesNotMatch(one!.stderr, /evaluation: \d threads/);
+    assert.equal(two!.stdout, one!.stdout);
+
     const noReference = runCli(['eval', '--model', initial, '--data', loaded.config.data.eval!]);
     assert.equal(noReference.status, 1);
     assert.match(noReference.stderr, /pass --reference DIR/);

@@ -5,8 +5,10 @@ import { parseAssignments } from '../../config/overrides.ts';
 import { loadLoss } from '../../loss/plugins.ts';
 import { resolveParams } from '../../loss/params.ts';
 import { loadModelOrAdapter } from '../../model/peft.ts';
+import * as tf from '@tensorflow/tfjs';
 import { describeBackend, selectBackend } from '../../runtime/backend.ts';
 import { evaluatePreference } from '../../train/held-out.ts';
+import { GradientPool, threadsFor } from '../../train/parallel/pool.ts';
 import { frozenReference } from '../../train/reference.ts';
 
 export interface EvalCliOptions {
@@ -19,6 +21,7 @@ export interface EvalCliOptions {
   maxLength: number;
   batchSize: number;
   backend?: string;
+  workers?: number;
 }
 
 export async function runEval(options: EvalCliOptions): Promise<void> {
@@ -31,13 +34,30 @@ export async function runEval(options: EvalCliOptions): Promise<void> {
   process.stderr.write(`${describeBackend()}\n`);
   const { model, tokenizer } = await loadModelOrAdapter(options.model);
   const reference = options.reference ? frozenReference((await loadModelOrAdapter(options.reference)).model) : undefined;
+  let pool: GradientPool | undefined;
   try {
+    // Whole batches (and the reference's forward passes) on every core, as the trainer evaluates.
+    const threads = threadsFor(options.workers, tf.getBackend());
+    const spec = { kind: 'preference' as const, loss: { name: loss.name, ...params }, plugins: options.plugin };
+    if (threads > 1) {
+      pool = await GradientPool.start(model, spec, { threads }).catch((error: Error) => {
+        process.stderr.write(`evaluation: 1 thread (the workers could not start: ${error.message})\n`);
+        return undefined;
+      });
+    }
     const dataset = await loadPreferenceDataset(options.data, tokenizer, { maxLength: options.maxLength });
     process.stderr.write(`${formatLoadStats(dataset.stats)}\n`);
     if (dataset.examples.length === 0) throw new UserError(`${options.data}: no usable pairs`);
-    const metrics = evaluatePreference(model, dataset.examples, { loss, params, reference, batchSize: options.batchSize, padTokenId: tokenizer.padTokenId });
+    const spread = pool && pool.threads > 1 ? pool : undefined;
+    if (spread) process.stderr.write(`evaluation: ${spread.threads} threads (--workers)\n`);
+    const metrics = evaluatePreference(model, dataset.examples, {
+      loss, params, batchSize: options.batchSize, padTokenId: tokenizer.padTokenId,
+      reference: reference && spread ? spread.spreadReference(reference) : reference,
+      metricsOf: spread && ((shares) => spread.metrics(shares)),
+    });
     process.stdout.write(`${JSON.stringify({ pairs: dataset.examples.length, loss: loss.name, ...metrics })}\n`);
   } finally {
+    await pool?.dispose();
     model.dispose();
     reference?.dispose();
   }

@@ -20,5 +20,6 @@ export function addEvalCommand(program: Command): void {
     .addOption(integerOption('--max-length <n>', 'longest sequence in tokens', { min: 2, default: 512 }))
     .addOption(integerOption('--batch-size <n>', 'pairs per batch', { min: 1, default: 16 }))
     .option('--backend <name>', 'tfjs backend: auto, wasm, cpu, tensorflow, webgpu')
+    .addOption(integerOption('--workers <n>', 'threads evaluating batches, the main one included (default: every core on wasm and cpu)', { min: 1 }))
     .action(async (options: EvalCliOptions) => (await import('../actions/eval.ts')).runEval(options));
 }

@@ -21,6 +21,7 @@ import { defaultThreadCount, siblingModule, startModuleWorker } from '../../runt
 import type { PreferenceBatch } from '../../data/batch.ts';
 import { computeGradients, type MicrobatchGradients } from '../gradients.ts';
 import type { ReferenceLogps } from '../objectives.ts';
+import type { ReferenceSource } from '../reference.ts';
 import { batchWork, type BatchWorkKind } from './batch-work.ts';
 import { weightSlots, type BatchRequest, type GradientRequest, type WeightSlot, type WorkerInit, type WorkerReply } from './protocol.ts';
 import { combineMetrics, resolveObjective, shareObjective, shareWeights, splitEvenly, splittable, type ObjectiveSpec, type ResolvedObjective, type Share } from './shares.ts';
@@ -163,6 +164,16 @@ export class GradientPool {
   /** The objective's metrics of each share (a whole held-out batch), the shares spread over the threads. */
   metrics(shares: readonly Share[]): Array<Record<string, number>> {
     return this.spread('metrics', shares, this.model) as Array<Record<string, number>>;
+  }
+
+  /**
+   * `source` with a frozen reference model running on the threads: its `many` spreads whole batches
+   * over them (bitwise the main thread's log-probs). Any other source (cached, adapters off) as it is.
+   */
+  spreadReference(source: ReferenceSource): ReferenceSource {
+    const frozen = source.model;
+    if (this.threads <= 1 || !frozen) return source;
+    return { ...source, many: (parts) => this.logps(parts.map((part) => part.batch), frozen) };
   }
 
   /** Whether the workers' models can take `model`'s weights (the same config and weight layout). */
