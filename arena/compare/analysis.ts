@@ -45,7 +45,7 @@ export function describeComparison(c: Comparison): string {
   const d = c.difference;
   const interval = `95% interval [${points(d.low)}, ${points(d.high)}] points; sign test ${d.bWins}:${d.aWins}, p = ${d.signTestP.toPrecision(2)}`;
   const verdict = !d.clear ? 'no clear difference' : d.mean > 0 ? `${c.b} is clearly better` : `${c.b} is clearly worse`;
-  return `lr ${c.lrLabel}: ${c.b} - ${c.a} = ${points(d.mean)} points test accuracy (${interval}; ${c.seeds.length} seeds x ${c.questions} questions): ${verdict}.`;
+  return `lr ${c.lrLabel}: ${c.b} - ${c.a} = ${points(d.mean)} points test accuracy (${interval}; ${c.seeds.length} seed${c.seeds.length === 1 ? '' : 's'} x ${c.questions} questions): ${verdict}.`;
 }
 
 /**
