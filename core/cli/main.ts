@@ -9,7 +9,9 @@
  * their causes (a plugin's own). A reader of stdout that goes away (`prefopt loss ... | head -1`)
  * ends the process quietly with status 0.
  */
+import { readlinkSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { fileError } from '../io/fs-errors.ts';
 import { describeError } from './errors.ts';
 import { debugRequested, main, type CommandAdder } from './program.ts';
 
@@ -20,6 +22,16 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => (stream.writableLength === 0 || stream.destroyed ? resolve() : stream.write('', () => resolve())));
 }
 
+/** `stdout`, with the file it was redirected to where the system says (Linux: /proc/self/fd/1). */
+function stdoutName(): string {
+  try {
+    const target = readlinkSync('/proc/self/fd/1');
+    return target.startsWith('/') ? `stdout (${target})` : 'stdout';
+  } catch {
+    return 'stdout';
+  }
+}
+
 /**
  * Runs the CLI on process.argv and ends the process. Returns at once (no top-level await): a
  * plugin's import that never settles must leave the caller settled, so that Node emits
@@ -27,15 +39,15 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
  */
 export function runProcess(extraCommands: readonly CommandAdder[] = []): void {
   const argv = process.argv.slice(2);
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
-  });
   const fail = (error: unknown) => {
     const { message, status } = describeError(error, debugRequested(argv));
     process.stderr.write(message);
     process.exit(status);
   };
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    fail(fileError(stdoutName(), 'write', error)); // ENOSPC, EIO, ...: one line naming the file
+  });
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
   let done = false;

@@ -16,12 +16,12 @@
  * Every checkpoint is written under a temporary name and renamed into place, so a kill during a
  * write leaves the previous checkpoints intact and never a half-written one under a real name.
  */
-import { appendFile, mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, realpath, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 import type { PrefoptConfig } from '../config/types.ts';
-import { removeLeftoverTemps, writeDirAtomic, writeFileAtomic } from '../io/atomic.ts';
+import { makeDirectory, removeLeftoverTemps, writeDirAtomic, writeFileAtomic } from '../io/atomic.ts';
 import { fileError } from '../io/fs-errors.ts';
 import { lockDir, type DirLock } from '../io/lock.ts';
 import { nonFiniteWeight, writeModelFiles } from '../model/checkpoint.ts';
@@ -181,11 +181,14 @@ export async function restoreCheckpoint(dir: string, model: CausalLM, optimizer:
 export class MetricsLog {
   constructor(readonly file: string) {}
 
+  /** Appends one line; a failed append (ENOSPC, EROFS, ...) leaves the file as it was, not half a line. */
   async append(record: Record<string, unknown>): Promise<void> {
+    const size = await stat(this.file).then((s) => s.size, () => undefined);
     try {
       await appendFile(this.file, `${JSON.stringify(record)}\n`);
     } catch (error) {
-      throw fileError(this.file, 'write', error); // ENOSPC, EROFS, ...: one line naming the file
+      if (size !== undefined) await truncate(this.file, size).catch(() => {});
+      throw fileError(this.file, 'write', error); // one line naming the file
     }
   }
 
@@ -300,7 +303,7 @@ async function prepare(runDir: string, config: PrefoptConfig, resume: boolean): 
     throw new UserError(`output ${runDir} is not empty and is not a prefopt run directory (no ${RUN_MARKER}): training would overwrite its files; choose a new or empty directory`);
   }
   if (resume && kind !== 'run') throw new UserError(`${runDir}: no run to resume (no complete checkpoint to resume from)`);
-  await mkdir(runDir, { recursive: true });
+  await makeDirectory(runDir);
   const lock = await lockDir(runDir, 'trains in');
   try {
     const removed = [...(await removeLeftoverTemps(runDir)), ...(await removeLeftoverTemps(checkpointsDir(runDir)))];

@@ -3,7 +3,6 @@
  * and written `--batch-size` at a time. Records with ids need no tokenizer: tokenizer.json is read
  * only when a record carries text.
  */
-import { once } from 'node:events';
 import * as tf from '@tensorflow/tfjs';
 import { collateSequences } from '../../data/collate.ts';
 import { inBatches } from '../../data/iterate.ts';
@@ -16,11 +15,14 @@ import { loadWeightsOrAdapter } from '../../model/peft.ts';
 import type { CausalLM } from '../../model/llama.ts';
 import { sequenceLogprobs } from '../../model/logprobs.ts';
 import { describeBackend, selectBackend } from '../../runtime/backend.ts';
+import { withOutput } from '../output.ts';
 
 export interface LogprobsCliOptions {
   model: string;
   reference?: string;
   input: string;
+  /** Output file (written atomically); stdout when absent. */
+  out?: string;
   backend?: string;
   batchSize: number;
 }
@@ -110,24 +112,26 @@ export async function runLogprobs(options: LogprobsCliOptions): Promise<void> {
     let tokenizer: Promise<Tokenizer> | undefined;
     const readTokenizer = () => (tokenizer ??= loadTokenizer(options.model, config));
     const file = sourceName(options.input);
-    for await (const chunk of jsonlChunks(options.input, options.batchSize)) {
-      const records: PairRecord[] = [];
-      for (const record of chunk) records.push(await readLogprobRecord(record, file, readTokenizer, vocab, maxLength));
-      const sequences = records.flatMap((r) => [r.chosen, r.rejected]);
-      const pad = tokenizer ? (await tokenizer).padTokenId : padTokenId(config);
-      const policy = scoreSequences(model, sequences, pad, options.batchSize);
-      const ref = reference ? scoreSequences(reference.model, sequences, pad, options.batchSize) : undefined;
-      const lines = records.map((_, i) =>
-        JSON.stringify({
-          policy_chosen_logps: policy[2 * i]!.logps,
-          policy_rejected_logps: policy[2 * i + 1]!.logps,
-          ...(ref ? { ref_chosen_logps: ref[2 * i]!.logps, ref_rejected_logps: ref[2 * i + 1]!.logps } : {}),
-          chosen_length: policy[2 * i]!.length,
-          rejected_length: policy[2 * i + 1]!.length,
-        }),
-      );
-      if (!process.stdout.write(`${lines.join('\n')}\n`)) await once(process.stdout, 'drain');
-    }
+    await withOutput(options.out, async (output) => {
+      for await (const chunk of jsonlChunks(options.input, options.batchSize)) {
+        const records: PairRecord[] = [];
+        for (const record of chunk) records.push(await readLogprobRecord(record, file, readTokenizer, vocab, maxLength));
+        const sequences = records.flatMap((r) => [r.chosen, r.rejected]);
+        const pad = tokenizer ? (await tokenizer).padTokenId : padTokenId(config);
+        const policy = scoreSequences(model, sequences, pad, options.batchSize);
+        const ref = reference ? scoreSequences(reference.model, sequences, pad, options.batchSize) : undefined;
+        const lines = records.map((_, i) =>
+          JSON.stringify({
+            policy_chosen_logps: policy[2 * i]!.logps,
+            policy_rejected_logps: policy[2 * i + 1]!.logps,
+            ...(ref ? { ref_chosen_logps: ref[2 * i]!.logps, ref_rejected_logps: ref[2 * i + 1]!.logps } : {}),
+            chosen_length: policy[2 * i]!.length,
+            rejected_length: policy[2 * i + 1]!.length,
+          }),
+        );
+        await output.write(`${lines.join('\n')}\n`);
+      }
+    });
   } finally {
     model.dispose();
     reference?.model.dispose();

@@ -9,7 +9,6 @@
  * `rejected_length` (completion tokens; required by a loss that uses lengths). Any other field is
  * an error. `prefopt logprobs` writes exactly these fields.
  */
-import { once } from 'node:events';
 import { jsonlChunks, sourceName, asObject, type JsonlRecord } from '../../data/jsonl.ts';
 import { lineError } from '../../errors.ts';
 import { parseAssignments } from '../../config/overrides.ts';
@@ -17,12 +16,15 @@ import type { PreferenceLoss } from '../../loss/contract.ts';
 import { computeLoss, type PairColumns } from '../../loss/columns.ts';
 import { resolveParams } from '../../loss/params.ts';
 import { loadLoss } from '../../loss/plugins.ts';
+import { withOutput } from '../output.ts';
 
 export interface LossCliOptions {
   loss: string;
   set: string[];
   plugin: string[];
   input?: string;
+  /** Output file (written atomically); stdout when absent. */
+  out?: string;
   batchSize: number;
   backend?: string;
 }
@@ -118,12 +120,14 @@ export async function runLoss(options: LossCliOptions): Promise<void> {
   const params = resolveParams(loss, parseAssignments(options.set));
   const file = sourceName(options.input);
   let backendReady = false;
-  for await (const records of jsonlChunks(options.input, options.batchSize)) {
-    if (!backendReady) {
-      const { selectBackend } = await import('../../runtime/backend.ts');
-      await selectBackend(options.backend);
-      backendReady = true;
+  await withOutput(options.out, async (output) => {
+    for await (const records of jsonlChunks(options.input, options.batchSize)) {
+      if (!backendReady) {
+        const { selectBackend } = await import('../../runtime/backend.ts');
+        await selectBackend(options.backend);
+        backendReady = true;
+      }
+      await output.write(outputLines(loss, params, records, file));
     }
-    if (!process.stdout.write(outputLines(loss, params, records, file))) await once(process.stdout, 'drain');
-  }
+  });
 }
