@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
-import { matMul2d, matMul2dFrozen } from '../runtime/ops.ts';
+import { matMul2d, matMul2dFrozen, rmsNorm, swiGlu } from '../runtime/ops.ts';
 import { attend2d, attendBatched } from './attention.ts';
 import { hasQkvBias, headDim, type LlamaConfig } from './config.ts';
 
@@ -104,11 +104,6 @@ export function checkWeightShapes(config: LlamaConfig, weights: ReadonlyMap<stri
   checkTensorShapes(parameterShapes(config), weights, `the config (${config.num_hidden_layers} layers, hidden_size ${config.hidden_size})`);
 }
 
-/** RMSNorm: weight * x / sqrt(mean(x^2) + eps), over the last axis, in float32. */
-export function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor1D, eps: number): tf.Tensor2D {
-  const variance = tf.mean(tf.square(x), -1, true);
-  return tf.mul(weight, tf.mul(x, tf.rsqrt(tf.add(variance, eps))));
-}
 
 /** HF's inverse frequencies: 1 / theta^(2i / head_dim), i = 0 .. head_dim/2 - 1 (float32). */
 export function inverseFrequencies(config: LlamaConfig): Float32Array {
@@ -418,7 +413,7 @@ export class CausalLM {
   private mlp(p: string, x: tf.Tensor2D): tf.Tensor2D {
     const gate = this.project(x, `${p}.mlp.gate_proj.weight`);
     const up = this.project(x, `${p}.mlp.up_proj.weight`);
-    return this.project(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), `${p}.mlp.down_proj.weight`);
+    return this.project(swiGlu(gate, up), `${p}.mlp.down_proj.weight`);
   }
 
   /** Frees the weights (adapter weights included). */

@@ -40,6 +40,47 @@ export function matMul2dFrozen(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
+ * SwiGLU's product silu(gate) * up = gate * sigmoid(gate) * up, with a written-out gradient that
+ * keeps only gate and up (autodiff keeps sigmoid(gate), silu(gate) and their gradients too):
+ *   d gate = dy * up * s * (1 + gate * (1 - s)),  d up = dy * gate * s,  s = sigmoid(gate).
+ */
+export const swiGlu = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [gate, up, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+  save([gate, up]);
+  return {
+    value: tf.mul(tf.mul(gate, tf.sigmoid(gate)), up),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
+      const [g, u] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const s = tf.sigmoid(g);
+      return [tf.mul(tf.mul(dy, u), tf.mul(s, tf.add(1, tf.mul(g, tf.sub(1, s))))), tf.mul(dy, tf.mul(g, s))];
+    }),
+  };
+}) as (gate: tf.Tensor2D, up: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * RMSNorm, y = w * x * r with r = 1 / sqrt(mean(x^2) + eps) per row of x [N, d], with a
+ * written-out gradient that keeps x, w and r [N, 1] (autodiff keeps x^2, x * r and their gradients):
+ *   dx = r * g - x * r^3 * mean(g * x),  g = dy * w;   dw = sum over rows of dy * x * r.
+ */
+export function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor1D, eps: number): tf.Tensor2D {
+  const norm = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xIn, w, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    const r = tf.rsqrt(tf.add(tf.mean(tf.square(xIn), -1, true), eps));
+    save([xIn, w, r]);
+    return {
+      value: tf.mul(w, tf.mul(xIn, r)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
+        const [sx, sw, sr] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
+        const g = tf.mul(dy, sw);
+        const dx = tf.sub(tf.mul(sr, g), tf.mul(tf.mul(sx, tf.pow(sr, 3)), tf.mean(tf.mul(g, sx), -1, true)));
+        return [dx, tf.sum(tf.mul(dy, tf.mul(sx, sr)), 0)];
+      }),
+    };
+  }) as (x: tf.Tensor2D, w: tf.Tensor1D) => tf.Tensor2D;
+  return norm(x, weight);
+}
+
+/**
  * log softmax(logits)[n, targets[n]] for logits [N, V]: each row's log-probability of its target.
  * Its gradient is written out, d/dlogits = dy * (onehot(target) - softmax(logits)): tf.logSumExp's
  * own gradient goes through tf.max's, a broadcast `Equal` that wasm runs ~30x slower than `Sub`.

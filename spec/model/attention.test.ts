@@ -4,7 +4,8 @@
  *   softmax(q k^T / sqrt(hd) + mask) v, per head (wasm's path) and batched, on wasm and cpu, with
  *   padding masks and with cached keys (T_k > T). Tolerance: float32 on both sides with different
  *   operation orders, |new - plain| <= 1e-5 + 1e-4 * max|plain| per element.
- * - Through the whole model, the gradient of the log-probs w.r.t. the attention weights equals float64
+ * - Through the whole model, the gradient of the log-probs w.r.t. the attention weights (and the
+ *   RMSNorm and SwiGLU weights, whose gradients core/runtime/ops.ts also writes out) equals float64
  *   central differences of the independent HF reference (spec/model/reference-llama.ts).
  * - One training gradient step keeps no [B, H, T, T] score tensors alive: tf.profile's peakBytes
  *   stays under a bound linear in T (the plain autodiff attention keeps ~13 score tensors per layer
@@ -92,12 +93,16 @@ for (const backend of ['wasm', 'cpu']) {
   }
 }
 
-test('through the whole model, the gradient w.r.t. the attention weights equals float64 central differences of the HF reference (wasm and cpu)', async () => {
+test('through the whole model, the gradient w.r.t. the attention, norm and MLP weights equals float64 central differences of the HF reference (wasm and cpu)', async () => {
   const config = tinyConfig({ model_type: 'qwen2', vocab_size: 24, hidden_size: 16, intermediate_size: 24, num_attention_heads: 4, num_key_value_heads: 2 });
   const arrays = randomArrays(config, 5);
   const batch = randomBatch(3, 9, config.vocab_size, 8); // right padding: the model's causal mask
   const rowWeights = [1, -0.5, 2];
-  const names = ['q_proj.weight', 'k_proj.weight', 'v_proj.weight', 'q_proj.bias', 'k_proj.bias'].flatMap((n) => [0, 1].map((l) => `model.layers.${l}.self_attn.${n}`));
+  const names = [
+    ...['self_attn.q_proj.weight', 'self_attn.k_proj.weight', 'self_attn.v_proj.weight', 'self_attn.q_proj.bias', 'self_attn.k_proj.bias', 'input_layernorm.weight', 'post_attention_layernorm.weight', 'mlp.gate_proj.weight', 'mlp.up_proj.weight']
+      .flatMap((n) => [0, 1].map((l) => `model.layers.${l}.${n}`)),
+    'model.norm.weight',
+  ];
   const rand = prng(3);
   const picks = names.flatMap((name) => Array.from({ length: 3 }, () => ({ name, index: Math.floor(rand() * arrays.get(name)!.data.length) })));
   // L = sum_r w_r * logp(row r), in float64 through the reference, for finite differences.
@@ -156,7 +161,7 @@ async function gradientStepPeak(config: LlamaConfig, rows: number, seqLen: numbe
 test('a gradient step keeps memory linear in T: peakBytes under 300 activation-sized tensors per layer, 8 score blocks and the weights (wasm and cpu)', async () => {
   // Scores dominate at this shape: one [B, H, T, T] tensor is H * T / hidden = 64 activation-sized
   // ([B * T, hidden]) tensors. What the step must keep (activations, their gradients, q/k/v, the
-  // MLP's [B * T, intermediate] tensors) is linear in T: measured ~180 activations per layer on
+  // MLP's [B * T, intermediate] tensors) is linear in T: measured ~160 activations per layer on
   // wasm (tfjs keeps every gradient of the backward pass until it ends). On top, a few score
   // blocks of the block being computed are alive: at most one batch row's [H, T, T] (the batched
   // path on cpu; one [T, T] per head on wasm). Plain autodiff attention kept ~13 whole score

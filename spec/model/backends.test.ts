@@ -12,7 +12,7 @@ import { tinyConfig } from '../../core/model/config.ts';
 import { CausalLM } from '../../core/model/llama.ts';
 import { sequenceLogprobs } from '../../core/model/logprobs.ts';
 import { describeBackend, selectBackend } from '../../core/runtime/backend.ts';
-import { logSoftmaxAt, matMul2d } from '../../core/runtime/ops.ts';
+import { logSoftmaxAt, matMul2d, rmsNorm, swiGlu } from '../../core/runtime/ops.ts';
 import { randomArrays, randomBatch } from './helpers.ts';
 
 function lossAndGrads(model: CausalLM, batch: ReturnType<typeof randomBatch>): { sums: number[]; grads: Map<string, Float32Array> } {
@@ -82,6 +82,28 @@ test('logSoftmaxAt equals tf.logSoftmax at the targets, and its written-out grad
       assert.ok(Math.abs(fast(logits).dataSync()[0]! - plain(logits).dataSync()[0]!) < 1e-4, backend);
       const diff = tf.max(tf.abs(tf.sub(tf.grad(fast)(logits), tf.grad(plain)(logits)))).dataSync()[0]!;
       assert.ok(diff < 1e-5, `${backend}: gradient differs by ${diff}`);
+    });
+  }
+});
+
+test('swiGlu and rmsNorm (written-out gradients) equal their autodiff definitions in value and gradient, on wasm and cpu', async () => {
+  for (const backend of ['cpu', 'wasm']) {
+    await selectBackend(backend);
+    tf.tidy(() => {
+      const a = tf.randomNormal([7, 6], 0, 2, 'float32', 11) as tf.Tensor2D;
+      const b = tf.randomNormal([7, 6], 0, 2, 'float32', 12) as tf.Tensor2D;
+      const w = tf.randomNormal([6], 1, 0.5, 'float32', 13) as tf.Tensor1D;
+      const dy = tf.randomNormal([7, 6], 0, 1, 'float32', 14);
+      const pairs: Array<[string, (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor, (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor, tf.Tensor[]]> = [
+        ['swiGlu', (x, y) => swiGlu(x, y), (x, y) => tf.mul(tf.mul(x, tf.sigmoid(x)), y), [a, b]],
+        ['rmsNorm', (x, v) => rmsNorm(x, v as unknown as tf.Tensor1D, 1e-5), (x, v) => tf.mul(v, tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), 1e-5)))), [a, w]],
+      ];
+      for (const [name, fast, plain, inputs] of pairs) {
+        const grads = (f: (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor) => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(f(x as tf.Tensor2D, y as tf.Tensor2D), dy)))(inputs);
+        const maxDiff = (x: tf.Tensor, y: tf.Tensor) => tf.max(tf.abs(tf.sub(x, y))).dataSync()[0]!;
+        assert.ok(maxDiff(fast(inputs[0] as tf.Tensor2D, inputs[1] as tf.Tensor2D), plain(inputs[0] as tf.Tensor2D, inputs[1] as tf.Tensor2D)) < 1e-5, `${backend} ${name} value`);
+        grads(fast).forEach((g, i) => assert.ok(maxDiff(g, grads(plain)[i]!) < 1e-4, `${backend} ${name} gradient ${i}`));
+      }
     });
   }
 });
