@@ -9,10 +9,15 @@
  *   tensor copied 64 x 2 MB (a quarter of a DPO step's time, bench/dpo-profile.ts). These copy only
  *   the slice, straight between views of the heap, for contiguous slices (every unstack along axis
  *   0); other slices go to tfjs's own kernels.
+ * - `Identity` (tf.clone, and every tensor the gradient tape saves for the backward pass) and
+ *   `Cast` to the same dtype (in many gradients): tfjs's wasm kernels copy the data; tensors are
+ *   immutable, so these share the buffer (reference-counted, as the cpu and webgl backends and
+ *   wasm's own Reshape do). A training step no longer holds a second copy of everything it saves.
  */
 import * as tf from '@tensorflow/tfjs';
 
 interface WasmBackendLike {
+  incRef(dataId: unknown): void;
   readSync(dataId: unknown): ArrayLike<number>;
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: Float32Array | Int32Array): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
@@ -87,6 +92,16 @@ function unsortedSegmentSum({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
   return wasm.makeOutput([numSegments, ...x.shape.slice(1)], x.dtype, undefined, out);
 }
 
+/** A kernel that returns its input `x` itself, sharing the buffer, where `same(args)` holds. */
+function sharing(same: (args: KernelArgs, x: tf.TensorInfo) => boolean): (original: tf.KernelFunc) => tf.KernelFunc {
+  return (original) => (args: KernelArgs) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (x.dtype === 'string' || !same(args, x)) return original(args);
+    (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+
 /** Replaces the wasm kernel `name` with `make(original)`. */
 function override(name: string, make: (original: tf.KernelFunc) => tf.KernelFunc): void {
   const original = tf.getKernel(name, 'wasm');
@@ -106,4 +121,6 @@ export function registerWasmKernels(): void {
   }
   override('Slice', sliceKernel);
   override('Unpack', unpackKernel);
+  override('Identity', sharing(() => true));
+  override('Cast', sharing((args, x) => (args.attrs as unknown as { dtype: tf.DataType }).dtype === x.dtype));
 }

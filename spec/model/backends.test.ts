@@ -127,6 +127,33 @@ test('the wasm Slice and Unpack kernels give the cpu backend\'s values, contiguo
   assert.deepEqual(run(), expected);
 });
 
+test('the wasm Identity kernel (clone, every tensor the tape saves) and a same-dtype Cast share the buffer instead of copying it, and each copy outlives the other', async () => {
+  await selectBackend('wasm');
+  const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+  const buffers = tf.memory().numDataBuffers;
+  const y = tf.clone(x);
+  const z = tf.cast(x, 'float32');
+  assert.equal(tf.memory().numDataBuffers, buffers, 'no new buffer');
+  x.dispose();
+  assert.deepEqual(y.arraySync(), [[1, 2, 3], [4, 5, 6]]);
+  y.dispose();
+  assert.deepEqual(z.arraySync(), [[1, 2, 3], [4, 5, 6]]);
+  z.dispose();
+  assert.equal(tf.memory().numDataBuffers, buffers - 1, 'the buffer is freed with its last tensor');
+  const before = tf.memory().numDataBuffers;
+  const [value, grad] = tf.tidy(() => {
+    const w = tf.tensor1d([0.5, -1, 2]);
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.square(v), tf.sigmoid(v))))(w);
+    return [tf.sum(tf.square(w)), g];
+  });
+  const w = [0.5, -1, 2];
+  const sig = (v: number) => 1 / (1 + Math.exp(-v));
+  (grad!.dataSync() as Float32Array).forEach((g, i) => assert.ok(Math.abs(g - (2 * w[i]! * sig(w[i]!) + w[i]! ** 2 * sig(w[i]!) * (1 - sig(w[i]!)))) < 1e-5));
+  assert.equal(value!.dataSync()[0], 5.25);
+  tf.dispose([value!, grad!]);
+  assert.equal(tf.memory().numDataBuffers, before, 'the saved tensors are freed after the backward pass');
+});
+
 test('selectBackend reports the backend in use; unknown or unavailable names are UserErrors', async () => {
   assert.equal(await selectBackend('cpu'), 'cpu');
   assert.match(describeBackend(), /^backend: cpu/);
