@@ -6,6 +6,8 @@
  * invisible outside the command, gone when it exits. Each case must give one line naming the
  * path and the error, exit 1, no stack trace, and leave nothing half-written: no temporary files,
  * no partial output file, no lock, only complete lines in metrics.jsonl.
+ * Where the machine cannot make such mounts (no util-linux `unshare`, or unprivileged user
+ * namespaces disabled) the mount cases are skipped with that reason; /dev/full needs no mount.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -18,6 +20,19 @@ import { writeModelDir, charConfig, randomArrays } from '../model/helpers.ts';
 import { letterPairs } from '../train/helpers.ts';
 
 const BIN = path.join(REPO_ROOT, 'bin/prefopt.js');
+
+/** Why tmpfs mounts in a private namespace cannot be made here, or undefined when they can. */
+function mountsUnavailable(): string | undefined {
+  const probe = mkdtempSync(path.join(tmpdir(), 'prefopt-fs-probe-'));
+  const result = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs "$1"', 'sh', probe], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  if (result.error) return `needs util-linux unshare: ${result.error.message}`;
+  if (result.status !== 0) return `needs unprivileged user and mount namespaces: ${result.stderr.trim()}`;
+  return undefined;
+}
+const MOUNTS = { skip: mountsUnavailable() };
 
 /**
  * Runs prefopt with a fresh tmpfs of `size` mounted at `mount` (read-only when asked), then copies
@@ -84,7 +99,7 @@ function trainConfig(dir: string, output: string, overrides: Record<string, numb
 
 const PAIRS = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ policy_chosen_logps: -1 - i / 1000, policy_rejected_logps: -2, ref_chosen_logps: -1.5, ref_rejected_logps: -1.5 })).join('\n') + '\n';
 
-test('prefopt train: an output on a read-only file system is one line naming it (EROFS), exit 1, nothing written', () => {
+test('prefopt train: an output on a read-only file system is one line naming it (EROFS), exit 1, nothing written', MOUNTS, () => {
   const { mount, copy, dir } = workspace();
   const output = path.join(mount, 'run');
   const result = inTmpfs(mount, copy, { size: '64k', readOnly: true }, ['train', '--config', trainConfig(dir, output)]);
@@ -95,7 +110,7 @@ test('prefopt train: an output on a read-only file system is one line naming it 
   assert.deepEqual(tree(copy), []);
 });
 
-test('prefopt train: a disk that fills up during a checkpoint is one line naming it (ENOSPC), exit 1, no temporary files, no lock, whole metric lines', () => {
+test('prefopt train: a disk that fills up during a checkpoint is one line naming it (ENOSPC), exit 1, no temporary files, no lock, whole metric lines', MOUNTS, () => {
   const { mount, copy, dir } = workspace();
   const output = path.join(mount, 'run');
   // 64 KB holds the run's small files and the first log line, not the first checkpoint.
@@ -109,7 +124,7 @@ test('prefopt train: a disk that fills up during a checkpoint is one line naming
   for (const line of readFileSync(path.join(copy, 'run', 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean)) JSON.parse(line);
 });
 
-test('prefopt train: metrics.jsonl filling the disk mid-line is one line naming it (ENOSPC) and keeps only whole lines', () => {
+test('prefopt train: metrics.jsonl filling the disk mid-line is one line naming it (ENOSPC) and keeps only whole lines', MOUNTS, () => {
   const { mount, copy, dir } = workspace();
   const output = path.join(mount, 'run');
   // 20 KB is five pages: the marker, config.json, config-history.jsonl, the lock and one page of
@@ -124,7 +139,7 @@ test('prefopt train: metrics.jsonl filling the disk mid-line is one line naming 
 });
 
 for (const [code, options] of [['EROFS', { size: '64k', readOnly: true }], ['ENOSPC', { size: '16k' }]] as const) {
-  test(`prefopt loss --out: ${code} is one line naming the file, exit 1, and no file (not even half of one) is left`, () => {
+  test(`prefopt loss --out: ${code} is one line naming the file, exit 1, and no file (not even half of one) is left`, MOUNTS, () => {
     const { mount, copy, dir } = workspace();
     const input = path.join(dir, 'pairs.jsonl');
     writeFileSync(input, PAIRS); // ~400 KB of output: more than 16 KB
@@ -135,7 +150,7 @@ for (const [code, options] of [['EROFS', { size: '64k', readOnly: true }], ['ENO
   });
 }
 
-test('prefopt logprobs --out: ENOSPC is one line naming the file, exit 1, no file left; with room the file is complete', async () => {
+test('prefopt logprobs --out: ENOSPC is one line naming the file, exit 1, no file left; with room the file is complete', MOUNTS, async () => {
   const { mount, copy, dir } = workspace();
   const model = path.join(dir, 'model');
   const config = charConfig({ hidden_size: 16, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1 });
