@@ -30,6 +30,8 @@ export interface CompareConfig {
   };
   sft: {
     model: Omit<ModelInitConfig, 'model_type' | 'rms_norm_eps' | 'rope_theta' | 'tie_word_embeddings'>; steps: number; batchSize: number; learningRate: number; seed: number;
+    /** AdamW decoupled weight decay of the SFT run (train.weightDecay). */
+    weightDecay: number;
     /** One SFT model per comparison seed (trained with that seed, the start of that seed's runs), so that the intervals cover SFT variance; else one model (seed `seed`) for every run. */
     perSeed: boolean;
   };
@@ -84,6 +86,7 @@ export function compareSchema(registry: LossRegistry): Record<string, unknown> {
           steps: int(1, { default: 600 }),
           batchSize: int(1, { default: 8 }),
           learningRate: { type: 'number', exclusiveMinimum: 0, default: 5e-3 },
+          weightDecay: { type: 'number', minimum: 0, default: 0 },
           seed: int(0, { default: 1 }),
           perSeed: { type: 'boolean', default: false },
         },

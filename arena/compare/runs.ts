@@ -37,7 +37,7 @@ export function sftRunConfig(config: CompareConfig, files: { sftTrain: string; s
     model: { init: { model_type: 'llama', ...sft.model }, tokenizer: files.tokenizerDir },
     data: { train: files.sftTrain, eval: files.sftEval, maxLength: config.maxLength },
     train: {
-      seed, maxSteps: sft.steps, batchSize: sft.batchSize, learningRate: sft.learningRate, warmupRatio: 0.05, schedule: 'cosine',
+      seed, maxSteps: sft.steps, batchSize: sft.batchSize, learningRate: sft.learningRate, weightDecay: sft.weightDecay, warmupRatio: 0.05, schedule: 'cosine',
       maxGradNorm: 1, logEvery: Math.max(1, Math.round(sft.steps / 15)), evalEvery: 0, saveEvery: 0, ...(threads === undefined ? {} : { workers: threads }),
     },
     backend: config.backend as BackendConfig,

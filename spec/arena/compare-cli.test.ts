@@ -83,9 +83,9 @@ test('prefopt compare: a plugin loss listed in the config against dpo, report wi
   assert.equal(JSON.parse(await readFile(path.join(out, 'results.json'), 'utf8')).runs.length, 4);
 });
 
-test('prefopt compare with sft.perSeed: one SFT model per seed, trained with that seed, each the start of its seed\'s runs; "method - SFT" pairs every run with its own start', async () => {
+test('prefopt compare with sft.perSeed: one SFT model per seed, trained with that seed (and sft.weightDecay), each the start of its seed\'s runs; "method - SFT" pairs every run with its own start', async () => {
   const dir = await pluginProject();
-  const config = CONFIG.replace('plugins: [./scaled-hinge.ts]\n', '').replace('  - { name: scaled-hinge, beta: 0.5 }\n', '').replace('  batchSize: 4\nmaxLength', '  batchSize: 4\n  perSeed: true\nmaxLength');
+  const config = CONFIG.replace('plugins: [./scaled-hinge.ts]\n', '').replace('  - { name: scaled-hinge, beta: 0.5 }\n', '').replace('  batchSize: 4\nmaxLength', '  batchSize: 4\n  perSeed: true\n  weightDecay: 0.5\nmaxLength');
   assert.match(config, /perSeed: true/);
   await writeFile(path.join(dir, 'compare.yaml'), config);
   const out = path.join(dir, 'out');
@@ -98,6 +98,9 @@ test('prefopt compare with sft.perSeed: one SFT model per seed, trained with tha
   for (const seed of [1, 2]) {
     const spec = JSON.parse(await readFile(path.join(out, 'runs', `dpo-lr1e-2-seed${seed}`, 'spec.json'), 'utf8'));
     assert.equal(spec.files.sftModelDir, path.join(out, 'sft', `seed-${seed}`, 'train', 'model'));
+    const sftRun = JSON.parse(await readFile(path.join(out, 'sft', `seed-${seed}`, 'train', 'config.json'), 'utf8'));
+    assert.equal(sftRun.train.seed, seed, 'the SFT model of seed s is trained with seed s');
+    assert.equal(sftRun.train.weightDecay, 0.5, 'sft.weightDecay reaches the SFT run');
     const sft = results.sftModels[seed - 1];
     assert.equal(results.runs.find((r: any) => r.summary.seed === seed).summary.accuracyBefore, sft.accuracy, 'each run\'s "before" is its own SFT model');
   }
