@@ -47,8 +47,12 @@ interface StageContext {
   model: CausalLM;
   tokenizer: HfTokenizer;
   log: (line: string) => void;
-  /** The run's data-parallel threads (started for `objectiveSpec(config)`): they also precompute reference log-probs and evaluate. */
-  pool?: GradientPool;
+  /**
+   * Starts (once) and returns the run's data-parallel threads (for `objectiveSpec(config)`): they
+   * also precompute reference log-probs and evaluate. A stage calls it after its data loaded, so
+   * that a bad data file is reported before threads are started.
+   */
+  startPool: () => Promise<GradientPool | undefined>;
 }
 
 /** The objective of a run as data a gradient worker rebuilds it from. */
@@ -72,11 +76,12 @@ function dataOptions(config: PrefoptConfig) {
   return loadOptionsFrom(config.data);
 }
 
-async function sftStage(config: PrefoptConfig, { model, tokenizer, log, pool }: StageContext): Promise<TrainingStage> {
+async function sftStage(config: PrefoptConfig, { model, tokenizer, log, startPool }: StageContext): Promise<TrainingStage> {
   const train = await loadSftDataset(config.data.train, tokenizer, dataOptions(config));
   log(formatLoadStats(train.stats));
   const held = config.data.eval ? await loadSftDataset(config.data.eval, tokenizer, dataOptions(config)) : undefined;
   if (held) log(formatLoadStats(held.stats));
+  const pool = await startPool();
   const rows = (indices: readonly number[]): SftExample[] => indices.map((i) => train.examples[i]!);
   const share = (indices: readonly number[]): Extract<Share, { kind: 'sft' }> => ({
     kind: 'sft',
@@ -103,7 +108,7 @@ export function describeStage(config: PrefoptConfig): string {
   return `stage preference, loss ${specs.map(({ name, ...rest }) => `${name}${Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : ''}`).join(' + ')}`;
 }
 
-async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log, pool }: StageContext): Promise<TrainingStage> {
+async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log, startPool }: StageContext): Promise<TrainingStage> {
   const { config } = loaded;
   const { loss, params } = configuredLoss(config.loss, loaded.registry);
   const train = await loadPreferenceDataset(config.data.train, tokenizer, dataOptions(config));
@@ -114,6 +119,7 @@ async function preferenceStage(loaded: LoadedConfig, { model, tokenizer, log, po
   }
   const held = config.data.eval ? await loadPreferenceDataset(config.data.eval, tokenizer, dataOptions(config)) : undefined;
   if (held) log(formatLoadStats(held.stats));
+  const pool = await startPool();
   const source = loss.requiresReference ? await referenceFor(config, model, tokenizer, [...train.examples, ...(held?.examples ?? [])], log, pool) : undefined;
   const reference = source && pool ? pool.spreadReference(source) : source;
   const pairs = (indices: readonly number[]): PreferenceExample[] => indices.map((i) => train.examples[i]!);

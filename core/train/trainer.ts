@@ -157,17 +157,20 @@ async function trainIn(
   }
   const lora = config.model.lora ? LoraAdapters.attach(model, config.model.lora, t.seed) : undefined;
   if (lora) say(`LoRA r=${lora.settings.r} alpha=${lora.settings.alpha} on ${lora.layers.size} layers: ${lora.parameterCount().toLocaleString('en-US')} trainable parameters, base weights frozen`);
-  // The threads first: they also precompute the reference log-probs the stage may need.
-  const pool = await startPool(model, objectiveSpec(config), lora ? 1 : threadsFor(t.workers, tf.getBackend()), say);
+  // The stage starts the threads once its data loaded: they also precompute the reference log-probs it may need.
+  let starting: Promise<GradientPool | undefined> | undefined;
+  const ensurePool = () => (starting ??= startPool(model, objectiveSpec(config), lora ? 1 : threadsFor(t.workers, tf.getBackend()), say));
   let stage: TrainingStage;
+  let pool: GradientPool | undefined;
   try {
-    stage = await loadStage(loaded, { model, tokenizer, log: say, pool });
+    stage = await loadStage(loaded, { model, tokenizer, log: say, startPool: ensurePool });
+    pool = await ensurePool();
     if (stage.exampleCount === 0) {
       stage.dispose();
       throw new UserError(`${config.data.train}: no usable training examples`);
     }
   } catch (error) {
-    await pool?.dispose();
+    await (await starting?.catch(() => undefined))?.dispose();
     throw error;
   }
 

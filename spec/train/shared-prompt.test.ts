@@ -207,7 +207,7 @@ test('train.sharePrompt reaches every preference batch a stage builds: the preco
       assert.deepEqual(calls.packed > 0 ? 'packed' : calls.two > 0 ? 'two' : 'none', sharePrompt ? 'packed' : 'two', `${phase}, sharePrompt ${sharePrompt}: ${JSON.stringify(calls)}`);
     };
     let stage: TrainingStage | undefined;
-    await used('reference precompute', async () => (stage = await loadStage(loaded, { model, tokenizer, log: () => {} })));
+    await used('reference precompute', async () => (stage = await loadStage(loaded, { model, tokenizer, log: () => {}, startPool: async () => undefined })));
     await used('training', () => tf.tidy(() => stage!.objective([0, 1, 2, 3])().loss));
     await used('held-out evaluation', () => stage!.evaluate(4));
     stage!.dispose();
