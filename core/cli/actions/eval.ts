@@ -36,8 +36,12 @@ export async function runEval(options: EvalCliOptions): Promise<void> {
   const reference = options.reference ? frozenReference((await loadModelOrAdapter(options.reference)).model) : undefined;
   let pool: GradientPool | undefined;
   try {
-    // Whole batches (and the reference's forward passes) on every core, as the trainer evaluates.
-    const threads = threadsFor(options.workers, tf.getBackend());
+    const dataset = await loadPreferenceDataset(options.data, tokenizer, { maxLength: options.maxLength });
+    process.stderr.write(`${formatLoadStats(dataset.stats)}\n`);
+    if (dataset.examples.length === 0) throw new UserError(`${options.data}: no usable pairs`);
+    // Whole batches (and the reference's forward passes) on every core, as the trainer evaluates:
+    // started once the data loaded, and only when there is more than one batch to spread.
+    const threads = Math.min(threadsFor(options.workers, tf.getBackend()), Math.ceil(dataset.examples.length / options.batchSize));
     const spec = { kind: 'preference' as const, loss: { name: loss.name, ...params }, plugins: options.plugin };
     if (threads > 1) {
       pool = await GradientPool.start(model, spec, { threads }).catch((error: Error) => {
@@ -45,9 +49,6 @@ export async function runEval(options: EvalCliOptions): Promise<void> {
         return undefined;
       });
     }
-    const dataset = await loadPreferenceDataset(options.data, tokenizer, { maxLength: options.maxLength });
-    process.stderr.write(`${formatLoadStats(dataset.stats)}\n`);
-    if (dataset.examples.length === 0) throw new UserError(`${options.data}: no usable pairs`);
     const spread = pool && pool.threads > 1 ? pool : undefined;
     if (spread) process.stderr.write(`evaluation: ${spread.threads} threads (--workers)\n`);
     const metrics = evaluatePreference(model, dataset.examples, {
