@@ -157,4 +157,9 @@ test('every reproduce profile is a valid comparison config whose splits the gene
   const quick = (await resolveCompareConfig(profileNamed('quick'), { source: 'quick', baseDir: process.cwd() })).config;
   assert.deepEqual(quick.losses.map((l: any) => l.name), ['dpo', 'minor-dpo', 'dpop']);
   assert.ok(quick.seeds.length >= 3 && quick.task.test >= 300, 'the paper profile: >= 3 seeds, >= 300 test questions');
+  const full = (await resolveCompareConfig(profileNamed('full'), { source: 'full', baseDir: process.cwd() })).config;
+  assert.ok(quick.seeds.every((s: number) => full.seeds.includes(s)) && full.seeds.length > quick.seeds.length, 'full has more seeds than quick, quick\'s among them');
+  assert.ok(quick.learningRates.every((r: number) => full.learningRates.includes(r)) && full.learningRates.length > quick.learningRates.length, 'full has more rates than quick, quick\'s among them');
+  assert.equal(full.sft.perSeed, true, 'full: one SFT model per seed');
+  for (const profile of [quick, full]) assert.ok(profile.sft.weightDecay > 0, `${profile.name}: the paper profiles' SFT uses weight decay`);
 });
