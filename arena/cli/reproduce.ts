@@ -16,7 +16,7 @@ export function addReproduceCommand(program: Command): void {
   program
     .command('reproduce')
     .description('the MinorDPO paper in miniature: SFT a tiny model on arithmetic, then dpo, minor-dpo and dpop at a low and a high learning rate over several seeds; table with standard errors, paired comparisons, report.md, plots')
-    .option('--profile <name>', 'experiment size: quick, full or test (quick: 3 seeds x 2 rates, about 10 minutes on 2 quiet cores; full: 5 seeds x 3 rates, one SFT model per seed)', 'quick')
+    .option('--profile <name>', 'experiment size: quick, full or test (quick: 3 seeds x 2 rates, about 10 minutes on 2 quiet cores; full: 5 seeds x 3 rates, a 0.7M model, one SFT model per seed)', 'quick')
     .option('--pairs <kind>', "preference pairs: 'close' (one wrong intermediate result) or 'on-policy' (sampled from the SFT model)")
     .option('--out <dir>', 'run folder (default runs/reproduce-<profile>-<time>); an existing one resumes')
     .option('--workers <n>', 'preference runs at once (default: the number of cores)')
