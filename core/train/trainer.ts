@@ -98,7 +98,9 @@ function namedLossError(stage: TrainingStage, items: readonly number[], error: u
 
 /**
  * Data-parallel gradients over `threads` threads (core/train/parallel), or undefined for one
- * thread: asked for, a batch-coupled loss, or a loss the workers cannot load (then said why).
+ * thread: asked for, or a loss the workers cannot load (then said why). A batch-coupled loss's
+ * pool computes gradients on one thread and spreads only whole batches (reference log-probs,
+ * evaluation) over the others.
  */
 async function startPool(model: CausalLM, spec: ObjectiveSpec, threads: number, say: (line: string) => void): Promise<GradientPool | undefined> {
   if (threads <= 1) return undefined;
@@ -109,8 +111,12 @@ async function startPool(model: CausalLM, spec: ObjectiveSpec, threads: number, 
     say(`gradients: 1 thread (the gradient workers could not start: ${(error as Error).message})`);
     return undefined;
   }
-  if (pool.threads > 1) {
+  if (pool.gradientThreads > 1) {
     say(`gradients: ${pool.threads} threads (train.workers)`);
+    return pool;
+  }
+  if (pool.threads > 1) {
+    say(`gradients: 1 thread (the loss couples the pairs of a batch); reference log-probs and evaluation: ${pool.threads} threads (train.workers)`);
     return pool;
   }
   await pool.dispose();
@@ -239,11 +245,12 @@ async function trainIn(
         const items = next.value.items;
         microbatches.push(items);
         const call = step * t.gradientAccumulation + m; // numbers LoRA's dropout masks, so a resumed run draws the same
-        const objective = pool ? undefined : stage.objective(items);
+        const parallel = pool && pool.gradientThreads > 1 ? pool : undefined;
+        const objective = parallel ? undefined : stage.objective(items);
         let result: ReturnType<typeof computeGradients>;
         try {
-          result = pool
-            ? pool.computeGradients(stage.shares(pool.split(items)), 1 / t.gradientAccumulation)
+          result = parallel
+            ? parallel.computeGradients(stage.shares(parallel.split(items)), 1 / t.gradientAccumulation)
             : computeGradients(model, lora ? () => lora.withDropout(call, objective!) : objective!, 1 / t.gradientAccumulation);
         } catch (error) {
           throw namedLossError(stage, items, error);

@@ -106,6 +106,26 @@ test('the trainer with 2 workers precomputes the same reference cache and evalua
   assert.deepEqual(results[1]!.eval, results[0]!.eval);
 });
 
+test('a batch-coupled loss (aot) with 2 workers: gradients on one thread, the reference cache and evaluation on both, everything equal to 1 worker', async () => {
+  const results = [];
+  for (const workers of [1, 2]) {
+    const loaded = await tinyRun(await tempDir(), {
+      loss: { name: 'aot', beta: 0.5 },
+      train: { maxSteps: 3, evalEvery: 3, precomputeReference: true, workers, evalBatchSize: 4 },
+    });
+    const lines: string[] = [];
+    const result = await train(loaded, { progressStream: { write: (s: string) => lines.push(s), isTTY: false } as never, plots: false });
+    const cacheDir = path.join(loaded.config.output, 'reference-cache');
+    const [cache] = await readdir(cacheDir);
+    const metrics = await readFile(path.join(loaded.config.output, 'metrics.jsonl'), 'utf8');
+    results.push({ eval: result.eval, cache: await readFile(path.join(cacheDir, cache!), 'utf8'), losses: metrics.split('\n').filter(Boolean).map((line) => JSON.parse(line).loss), log: lines.join('') });
+  }
+  assert.match(results[1]!.log, /gradients: 1 thread \(the loss couples the pairs of a batch\); reference log-probs and evaluation: 2 threads/);
+  assert.equal(results[1]!.cache, results[0]!.cache);
+  assert.deepEqual(results[1]!.losses, results[0]!.losses);
+  assert.deepEqual(results[1]!.eval, results[0]!.eval);
+});
+
 test('with a frozen reference model (no precompute), 2 workers run it on their threads: the evaluation after 3 steps equals 1 worker\'s to float32 rounding', async () => {
   // The policy moves away from its frozen start, so sending the workers the policy's weights instead
   // of the reference's would zero the rewards; 2 threads change the gradients by rounding only.

@@ -147,11 +147,13 @@ test('a pair-metric hook registered with a worker setup runs in every worker: it
   }
 });
 
-test('a batch-coupled loss (aot) is not split: the pool keeps one thread', async () => {
+test('a batch-coupled loss (aot) is not split: its gradient stays on one thread while the pool keeps its threads for whole batches', async () => {
   const model = CausalLM.random(config, 6);
   pool = await GradientPool.start(model, { kind: 'preference', loss: { name: 'aot' }, plugins: [] }, { threads: 3 });
-  assert.equal(pool.threads, 1);
+  assert.equal(pool.threads, 3);
+  assert.equal(pool.gradientThreads, 1);
   assert.deepEqual(pool.split(pairs), [pairs]);
+  assert.throws(() => pool.computeGradients(preferenceShares([pairs.slice(0, 4), pairs.slice(4)]), 1), /2 shares for 1 gradient threads/);
   await pool.dispose();
   model.dispose();
 });

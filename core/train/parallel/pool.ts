@@ -53,18 +53,24 @@ export class GradientPool {
     private readonly workers: WorkerHandle[],
   ) {
     this.slotOf = new Map(slots.map((slot) => [slot.name, slot]));
+    this.splitsGradients = splittable(objective);
   }
+
+  private readonly splitsGradients: boolean;
 
   private readonly slotOf: Map<string, WeightSlot>;
 
   /**
    * Starts `threads - 1` workers on the current backend, each with a copy of `model`'s weights
-   * and the objective `spec` describes. A batch-coupled loss is not split: no workers then.
+   * and the objective `spec` describes. A batch-coupled loss's microbatch is not split (its
+   * gradient stays on one thread, `gradientThreads`), but its whole-batch work (reference
+   * log-probs, held-out metrics) still spreads over every thread. A model with adapters (LoRA)
+   * gets no workers: they hold no adapters.
    */
   static async start(model: CausalLM, spec: ObjectiveSpec, options: GradientPoolOptions): Promise<GradientPool> {
     const objective = await resolveObjective(spec);
     const adapters = model.trainable !== model.params; // LoRA: workers hold no adapters
-    const threads = splittable(objective) && !adapters ? Math.max(1, Math.floor(options.threads)) : 1;
+    const threads = adapters ? 1 : Math.max(1, Math.floor(options.threads));
     const slots = weightSlots(model.params);
     const total = slots.reduce((sum, s) => sum + s.size, 0);
     const weightsBuffer = new SharedArrayBuffer(threads > 1 ? total * 4 : 0);
@@ -91,14 +97,19 @@ export class GradientPool {
     return pool;
   }
 
-  /** Threads each microbatch is split over (1 when the loss is batch-coupled or no workers were asked for). */
+  /** Threads of the pool, the main one included: whole-batch work (`logps`, `metrics`) spreads over all of them. */
   get threads(): number {
     return this.workers.length + 1;
   }
 
-  /** Splits a microbatch's items into one contiguous share per thread. */
+  /** Threads each microbatch's gradient is split over: `threads`, or 1 for a batch-coupled loss. */
+  get gradientThreads(): number {
+    return this.splitsGradients ? this.threads : 1;
+  }
+
+  /** Splits a microbatch's items into one contiguous share per gradient thread. */
   split<T>(items: readonly T[]): T[][] {
-    return splitEvenly(items, this.threads);
+    return splitEvenly(items, this.gradientThreads);
   }
 
   /**
@@ -107,7 +118,7 @@ export class GradientPool {
    */
   computeGradients(shares: readonly Share[], scale: number): MicrobatchGradients {
     if (shares.length === 0) throw new Error('computeGradients: no shares');
-    if (shares.length > this.threads) throw new Error(`computeGradients: ${shares.length} shares for ${this.threads} threads`);
+    if (shares.length > this.gradientThreads) throw new Error(`computeGradients: ${shares.length} shares for ${this.gradientThreads} gradient threads`);
     const weights = shareWeights(shares);
     const remote = shares.slice(1);
     if (remote.length > 0) {
