@@ -257,7 +257,7 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
     `${describeBackend()}, ${cpus().length} CPU cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, ${workers} runs at a time; this invocation took ${formatDuration(seconds)}${finishedIds.size ? ` (${finishedIds.size} runs finished by an earlier one)` : ''}`,
     `task: synthetic arithmetic word problems (arena/task, seed ${config.task.seed}, every number <= ${config.task.maxNumber}, at most ${config.task.maxSteps} steps); ${data.counts.sftTrain} SFT train / ${data.counts.preferenceTrain} preference train / ${data.counts.eval} eval / ${data.counts.test} test problems, disjoint`,
     `model: Llama, hidden ${config.sft.model.hidden_size}, ${config.sft.model.num_hidden_layers} layers, ${config.sft.model.num_attention_heads} heads (${config.sft.model.num_key_value_heads ?? config.sft.model.num_attention_heads} kv), task tokenizer (characters; numbers 0-99 and the task's words one token each), trained from scratch`,
-    `SFT: ${config.sft.steps} steps, batch ${config.sft.batchSize}, AdamW lr ${config.sft.learningRate} cosine, ${starts.length > 1
+    `SFT: ${config.sft.steps} steps, batch ${config.sft.batchSize}, AdamW lr ${config.sft.learningRate} cosine, weight decay ${config.sft.weightDecay}, ${starts.length > 1
       ? `one model per seed (the seed sets its init and data order): test accuracy ${sftModels.map((m) => `${(100 * m.accuracy).toFixed(1)}%`).join(', ')} (mean ${(100 * sftSpread.mean).toFixed(1)} ± ${(100 * sftSpread.se).toFixed(1)})`
       : `seed ${config.sft.seed}: test accuracy ${(100 * sftModels[0]!.accuracy).toFixed(1)}%`}`,
     pairsNote,

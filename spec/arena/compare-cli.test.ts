@@ -104,6 +104,7 @@ test('prefopt compare with sft.perSeed: one SFT model per seed, trained with tha
     const sft = results.sftModels[seed - 1];
     assert.equal(results.runs.find((r: any) => r.summary.seed === seed).summary.accuracyBefore, sft.accuracy, 'each run\'s "before" is its own SFT model');
   }
+  assert.match(await readFile(path.join(out, 'report.md'), 'utf8'), /SFT: .*AdamW lr [^,]+ cosine, weight decay 0\.5, one model per seed/, 'the report\'s setup names the SFT weight decay');
   // The two SFT models differ (different init): their first weights are not equal.
   const weights = await Promise.all([1, 2].map((seed) => readFile(path.join(out, 'sft', `seed-${seed}`, 'train', 'model', 'model.safetensors'))));
   assert.ok(!weights[0]!.equals(weights[1]!), 'seed 1 and seed 2 trained different models');
