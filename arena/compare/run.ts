@@ -1,7 +1,8 @@
 /**
  * A comparison end to end: (1) the task's data, (2) the SFT model — one, the start and reference of
  * every preference run, or (`sft.perSeed`) one per seed, trained with that seed, the start of that
- * seed's runs, so that the intervals cover the SFT model's variance too — (3) the preference pairs:
+ * seed's runs, so that the intervals cover the SFT model's variance too; a seed's runs then start
+ * as soon as its own SFT model is ready, beside the SFT runs of later seeds — (3) the preference pairs:
  * close pairs from the generator or on-policy pairs sampled from each SFT model, (4) every method x
  * learning rate x seed in parallel child processes, (5) the table, paired comparisons, plots,
  * report.md and results.json.
@@ -111,34 +112,37 @@ async function runInWorker(spec: WorkerSpec, id: string): Promise<void> {
 /** Cores per run when `parallel` runs share the machine (each run's gradient threads, train.workers). */
 const threadsPer = (parallel: number) => Math.max(1, Math.floor(availableParallelism() / Math.max(1, parallel)));
 
-/** The SFT models, in the order of `starts`: a lone one trains in this process (with the progress bar), several in parallel workers. */
-async function trainSftModels(options: CompareOptions, data: ComparisonData, starts: SftStart[], workers: number, stream: NodeJS.WriteStream, elapsed: () => string): Promise<SftResult[]> {
-  const { config } = options;
+/** The SFT models a previous invocation finished (their result.json markers). */
+async function finishedSftModels(starts: SftStart[]): Promise<Map<SftStart, SftResult>> {
   const done = new Map<SftStart, SftResult>();
   for (const start of starts) {
     const marker = path.join(start.dir, RESULT_FILE);
     if (await exists(marker)) done.set(start, JSON.parse(await readFile(marker, 'utf8')) as SftResult);
   }
-  const todo = starts.filter((s) => !done.has(s));
-  const files = { sftTrain: data.files.sftTrain, sftEval: data.files.sftEval, tokenizerDir: data.tokenizerDir, test: data.files.test };
-  const specOf = (start: SftStart, threads?: number): SftSpec => ({ kind: 'sft', config, seed: start.seed, runDir: start.dir, threads, files });
-  if (starts.length === 1 && todo.length === 1) {
-    const start = todo[0]!;
-    await rm(start.dir, { recursive: true, force: true });
-    await mkdir(start.dir, { recursive: true });
-    done.set(start, await runSft(specOf(start), stream, options.interactive));
-  } else if (todo.length > 0) {
-    const parallel = Math.min(workers, todo.length);
-    stream.write(`${todo.length} SFT models, ${parallel} at a time (${threadsPer(parallel)} gradient thread(s) each)${done.size ? ` (${done.size} finished before: reused)` : ''}\n`);
-    await runPool(todo, workers, async (start) => {
-      stream.write(`  start sft seed ${start.seed}\n`);
-      await runInWorker(specOf(start, threadsPer(parallel)), `sft seed ${start.seed}`);
-      const result = JSON.parse(await readFile(path.join(start.dir, RESULT_FILE), 'utf8')) as SftResult;
-      done.set(start, result);
-      stream.write(`  sft seed ${start.seed}: test accuracy ${(100 * result.accuracy).toFixed(1)}% (${result.seconds.toFixed(0)} s) [${elapsed()}]\n`);
-    });
-  }
-  return starts.map((s) => done.get(s)!);
+  return done;
+}
+
+const sftSpecOf = (config: CompareConfig, data: ComparisonData, start: SftStart, threads?: number): SftSpec => ({
+  kind: 'sft', config, seed: start.seed, runDir: start.dir, threads,
+  files: { sftTrain: data.files.sftTrain, sftEval: data.files.sftEval, tokenizerDir: data.tokenizerDir, test: data.files.test },
+});
+
+/** Trains the SFT model of `start` in a worker process with `threads` gradient threads; its result, logged. */
+async function trainSftInWorker(config: CompareConfig, data: ComparisonData, start: SftStart, threads: number, stream: NodeJS.WriteStream, elapsed: () => string): Promise<SftResult> {
+  stream.write(`  start sft seed ${start.seed}\n`);
+  await runInWorker(sftSpecOf(config, data, start, threads), `sft seed ${start.seed}`);
+  const result = JSON.parse(await readFile(path.join(start.dir, RESULT_FILE), 'utf8')) as SftResult;
+  stream.write(`  sft seed ${start.seed}: test accuracy ${(100 * result.accuracy).toFixed(1)}% (${result.seconds.toFixed(0)} s) [${elapsed()}]\n`);
+  return result;
+}
+
+/** The one SFT model of a comparison without sft.perSeed, trained in this process (with the progress bar) unless a previous invocation finished it. */
+async function sharedSftModel(options: CompareOptions, data: ComparisonData, start: SftStart, stream: NodeJS.WriteStream): Promise<SftResult> {
+  const finished = (await finishedSftModels([start])).get(start);
+  if (finished) return finished;
+  await rm(start.dir, { recursive: true, force: true });
+  await mkdir(start.dir, { recursive: true });
+  return runSft(sftSpecOf(options.config, data, start), stream, options.interactive);
 }
 
 type PairCounts = Record<'train' | 'eval', { questions: number; pairs: number; allCorrect: number; allWrong: number }>;
@@ -202,30 +206,25 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
   }
 
   stage(`2/5 SFT: ${starts.length > 1 ? `one model per seed (${starts.map((s) => s.seed).join(', ')}), ` : ''}${config.sft.steps} steps from scratch, then test accuracy by greedy generation`);
-  const sftModels = await trainSftModels(options, data, starts, workers, stream, elapsed);
-  const sftOf = (seed: number) => sftModels[starts.indexOf(startOf(seed))]!;
-  for (const sft of sftModels) stream.write(`SFT model${starts.length > 1 ? ` (seed ${sft.seed})` : ''}: test accuracy ${(100 * sft.accuracy).toFixed(1)}% (${sft.correct.reduce((a, b) => a + b, 0)}/${sft.correct.length}), malformed ${(100 * sft.malformed).toFixed(1)}%\n`);
-  const sftSpread = meanSe(sftModels.map((m) => m.accuracy));
-  if (starts.length > 1) stream.write(`SFT models: test accuracy ${(100 * sftSpread.mean).toFixed(1)} ± ${(100 * sftSpread.se).toFixed(1)}% (mean ± standard error over ${starts.length} seeds)\n`);
-
-  stage(`3/5 preference pairs (${config.task.pairs})`);
+  const sftResults = new Map<SftStart, SftResult>();
   const pairsOf = new Map<SftStart, { train: string; eval: string; counts?: PairCounts }>();
-  for (const start of starts) pairsOf.set(start, await preferencePairs(options, data, start, stream));
-  const pairsNote = describePairs(config, data, starts.map((start) => ({ start, counts: pairsOf.get(start)!.counts })));
-  stream.write(`${pairsNote}\n`);
-
   const finishedIds = new Set<string>();
   for (const run of grid) if (await exists(path.join(outDir, 'runs', run.id, RESULT_FILE))) finishedIds.add(run.id);
   const todo = grid.filter((r) => !finishedIds.has(r.id));
-  // Runs side by side share the cores: each gets its share as gradient threads (train.workers).
-  const threads = threadsPer(Math.min(workers, todo.length));
-  stage(`4/5 preference runs: ${methods.map((m) => m.label).join(', ')} x lr ${config.learningRates.map(lrLabel).join(', ')} x seeds ${config.seeds.join(', ')} = ${grid.length} runs, ${Math.min(workers, Math.max(1, todo.length))} at a time (${threads} gradient thread${threads > 1 ? 's' : ''} each)${finishedIds.size ? ` (${finishedIds.size} finished before: skipped)` : ''}`);
+  // Jobs side by side share the cores: each gets its share as gradient threads (train.workers).
+  const runThreads = threadsPer(Math.min(workers, todo.length));
+  /** The preference grid in words. */
+  const runsLine = () => {
+    const parallel = Math.min(workers, Math.max(1, todo.length)), threads = runThreads;
+    return `${methods.map((m) => m.label).join(', ')} x lr ${config.learningRates.map(lrLabel).join(', ')} x seeds ${config.seeds.join(', ')} = ${grid.length} runs`
+      + `, ${parallel} at a time (${threads} gradient thread${threads > 1 ? 's' : ''} each)${finishedIds.size ? ` (${finishedIds.size} finished before: skipped)` : ''}`;
+  };
   let done = 0;
-  await runPool(todo, workers, async (run) => {
+  const runPreference = async (run: (typeof grid)[number]) => {
     const runDir = path.join(outDir, 'runs', run.id);
-    const start = startOf(run.seed), pairs = pairsOf.get(start)!, sft = sftOf(run.seed);
+    const start = startOf(run.seed), pairs = pairsOf.get(start)!, sft = sftResults.get(start)!;
     const spec: PreferenceSpec = {
-      kind: 'preference', config, method: run.method, learningRate: run.lr, lrLabel: lrLabel(run.lr), seed: run.seed, runDir, threads,
+      kind: 'preference', config, method: run.method, learningRate: run.lr, lrLabel: lrLabel(run.lr), seed: run.seed, runDir, threads: runThreads,
       files: { train: pairs.train, eval: pairs.eval, test: data.files.test, sftModelDir: modelDirOf(start) },
       sft: { accuracy: sft.accuracy, malformed: sft.malformed, repeated_ngrams: sft.repeated_ngrams },
     };
@@ -235,7 +234,65 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
     done += 1;
     const s = result.summary;
     stream.write(`  [${done}/${todo.length}] ${run.id}: test accuracy ${(100 * s.accuracyBefore).toFixed(1)}% -> ${(100 * s.accuracyAfter).toFixed(1)}%${result.diverged ? ' (diverged)' : ''}, reward accuracy ${(100 * s.rewardAccuracy).toFixed(1)}% (${result.seconds.toFixed(0)} s) [${elapsed()}]\n`);
-  });
+  };
+  const sftSummary = () => {
+    const models = starts.map((s) => sftResults.get(s)!);
+    for (const sft of models) stream.write(`SFT model${starts.length > 1 ? ` (seed ${sft.seed})` : ''}: test accuracy ${(100 * sft.accuracy).toFixed(1)}% (${sft.correct.reduce((a, b) => a + b, 0)}/${sft.correct.length}), malformed ${(100 * sft.malformed).toFixed(1)}%\n`);
+    if (starts.length > 1) {
+      const spread = meanSe(models.map((m) => m.accuracy));
+      stream.write(`SFT models: test accuracy ${(100 * spread.mean).toFixed(1)} ± ${(100 * spread.se).toFixed(1)}% (mean ± standard error over ${starts.length} seeds)\n`);
+    }
+  };
+  const pairsNote = () => describePairs(config, data, starts.map((start) => ({ start, counts: pairsOf.get(start)!.counts })));
+
+  if (!config.sft.perSeed) {
+    const start = starts[0]!;
+    sftResults.set(start, await sharedSftModel(options, data, start, stream));
+    sftSummary();
+    stage(`3/5 preference pairs (${config.task.pairs})`);
+    pairsOf.set(start, await preferencePairs(options, data, start, stream));
+    stream.write(`${pairsNote()}\n`);
+    stage(`4/5 preference runs: ${runsLine()}`);
+    await runPool(todo, workers, runPreference);
+  } else {
+    // One SFT model per seed: a seed's preference runs start as soon as its SFT model (and its
+    // pairs) is ready, beside the SFT runs of later seeds, so no core idles while the last SFT
+    // models train. Jobs are ordered SFT first, then runs seed by seed; a lane that draws a run
+    // whose SFT model is still training waits for it.
+    for (const [start, result] of await finishedSftModels(starts)) sftResults.set(start, result);
+    const sftTodo = starts.filter((s) => !sftResults.has(s));
+    const sftThreads = threadsPer(Math.min(workers, sftTodo.length));
+    const ready = new Map(starts.map((start) => {
+      let settle!: { resolve: () => void; reject: (error: unknown) => void };
+      const promise = new Promise<void>((resolve, reject) => { settle = { resolve, reject }; });
+      promise.catch(() => {}); // a failed SFT model is reported by the pool; its runs never start
+      return [start, { promise, ...settle }] as const;
+    }));
+    const prepare = async (start: SftStart) => {
+      try {
+        if (!sftResults.has(start)) sftResults.set(start, await trainSftInWorker(config, data, start, sftThreads, stream, elapsed));
+        pairsOf.set(start, await preferencePairs(options, data, start, stream));
+        ready.get(start)!.resolve();
+      } catch (error) {
+        ready.get(start)!.reject(error);
+        throw error;
+      }
+    };
+    stream.write(`${sftTodo.length} SFT model${sftTodo.length === 1 ? '' : 's'} to train (${sftThreads} gradient thread${sftThreads > 1 ? 's' : ''} each)${sftResults.size ? ` (${sftResults.size} finished before: reused)` : ''}, then ${config.task.pairs} pairs (3/5) and preference runs (4/5): ${runsLine()}; a seed's runs start as soon as its SFT model is ready\n`);
+    for (const start of starts) if (sftResults.has(start)) await prepare(start);
+    const bySeed = [...todo].sort((x, y) => config.seeds.indexOf(x.seed) - config.seeds.indexOf(y.seed));
+    const jobs = [...sftTodo.map((start) => ({ start })), ...bySeed.map((run) => ({ run }))];
+    await runPool(jobs, workers, async (job) => {
+      if ('start' in job) return prepare(job.start);
+      await ready.get(startOf(job.run.seed))!.promise;
+      await runPreference(job.run);
+    });
+    sftSummary();
+    stream.write(`${pairsNote()}\n`);
+  }
+  const sftModels = starts.map((s) => sftResults.get(s)!);
+  const sftOf = (seed: number) => sftResults.get(startOf(seed))!;
+  const sftSpread = meanSe(sftModels.map((m) => m.accuracy));
 
   stage('5/5 report: table, paired comparisons, plots, report.md, results.json');
   const runs: RunResult[] = [];
@@ -260,7 +317,7 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
     `SFT: ${config.sft.steps} steps, batch ${config.sft.batchSize}, AdamW lr ${config.sft.learningRate} cosine, weight decay ${config.sft.weightDecay}, ${starts.length > 1
       ? `one model per seed (the seed sets its init and data order): test accuracy ${sftModels.map((m) => `${(100 * m.accuracy).toFixed(1)}%`).join(', ')} (mean ${(100 * sftSpread.mean).toFixed(1)} ± ${(100 * sftSpread.se).toFixed(1)})`
       : `seed ${config.sft.seed}: test accuracy ${(100 * sftModels[0]!.accuracy).toFixed(1)}%`}`,
-    pairsNote,
+    pairsNote(),
     `preference: ${labels.join(', ')}; ${p.steps} steps, batch ${p.batchSize} pairs, constant lr after ${Math.round(100 * p.warmupRatio)}% warmup at ${config.learningRates.map(lrLabel).join(', ')}, grad-norm clip 1, reference = the SFT model; seeds ${config.seeds.join(', ')} (a seed sets the preference run's data order; ${starts.length > 1 ? 'each seed starts from its own SFT model' : 'every seed starts from the same SFT model: the intervals do not cover the SFT model\'s variance'})`,
     `evaluation: greedy generation (KV cache, at most ${config.generation.maxNewTokens} new tokens) on all ${data.counts.test} test questions at the end of each run; reward metrics on the eval pairs`,
   ];

@@ -83,7 +83,7 @@ test('prefopt compare: a plugin loss listed in the config against dpo, report wi
   assert.equal(JSON.parse(await readFile(path.join(out, 'results.json'), 'utf8')).runs.length, 4);
 });
 
-test('prefopt compare with sft.perSeed: one SFT model per seed, trained with that seed (and sft.weightDecay), each the start of its seed\'s runs; "method - SFT" pairs every run with its own start', async () => {
+test('prefopt compare with sft.perSeed: one SFT model per seed, trained with that seed (and sft.weightDecay), each the start of its seed\'s runs, which wait only for it; "method - SFT" pairs every run with its own start', async () => {
   const dir = await pluginProject();
   const config = CONFIG.replace('plugins: [./scaled-hinge.ts]\n', '').replace('  - { name: scaled-hinge, beta: 0.5 }\n', '').replace('  batchSize: 4\nmaxLength', '  batchSize: 4\n  perSeed: true\n  weightDecay: 0.5\nmaxLength');
   assert.match(config, /perSeed: true/);
@@ -93,6 +93,10 @@ test('prefopt compare with sft.perSeed: one SFT model per seed, trained with tha
   assert.equal(result.status, 0, result.stderr);
   assert.ok(result.stderr.includes('== 2/5 SFT: one model per seed (1, 2)'), result.stderr);
   assert.match(result.stderr, /SFT models: test accuracy \d+\.\d ± \d+\.\d% \(mean ± standard error over 2 seeds\)/);
+  for (const seed of [1, 2]) {
+    const ready = result.stderr.indexOf(`  sft seed ${seed}: test accuracy`), started = result.stderr.indexOf(`  start dpo-lr1e-2-seed${seed}\n`);
+    assert.ok(ready >= 0 && started > ready, `seed ${seed}'s run starts only after its own SFT model is ready`);
+  }
   const results = JSON.parse(await readFile(path.join(out, 'results.json'), 'utf8'));
   assert.deepEqual(results.sftModels.map((m: any) => m.seed), [1, 2]);
   for (const seed of [1, 2]) {
