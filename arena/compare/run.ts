@@ -215,9 +215,9 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
   const runThreads = threadsPer(Math.min(workers, todo.length));
   /** The preference grid in words. */
   const runsLine = () => {
-    const parallel = Math.min(workers, Math.max(1, todo.length)), threads = runThreads;
+    const parallel = Math.min(workers, Math.max(1, todo.length));
     return `${methods.map((m) => m.label).join(', ')} x lr ${config.learningRates.map(lrLabel).join(', ')} x seeds ${config.seeds.join(', ')} = ${grid.length} runs`
-      + `, ${parallel} at a time (${threads} gradient thread${threads > 1 ? 's' : ''} each)${finishedIds.size ? ` (${finishedIds.size} finished before: skipped)` : ''}`;
+      + `, ${parallel} at a time (${runThreads} gradient thread${runThreads > 1 ? 's' : ''} each)${finishedIds.size ? ` (${finishedIds.size} finished before: skipped)` : ''}`;
   };
   let done = 0;
   const runPreference = async (run: (typeof grid)[number]) => {
@@ -262,21 +262,16 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
     for (const [start, result] of await finishedSftModels(starts)) sftResults.set(start, result);
     const sftTodo = starts.filter((s) => !sftResults.has(s));
     const sftThreads = threadsPer(Math.min(workers, sftTodo.length));
-    const ready = new Map(starts.map((start) => {
-      let settle!: { resolve: () => void; reject: (error: unknown) => void };
-      const promise = new Promise<void>((resolve, reject) => { settle = { resolve, reject }; });
-      promise.catch(() => {}); // a failed SFT model is reported by the pool; its runs never start
-      return [start, { promise, ...settle }] as const;
-    }));
-    const prepare = async (start: SftStart) => {
-      try {
+    // A seed's preparation (SFT model, then pairs), recorded when it starts: every SFT job is
+    // drawn before any run, so a run always finds its seed's here.
+    const prepared = new Map<SftStart, Promise<void>>();
+    const prepare = (start: SftStart): Promise<void> => {
+      const done = (async () => {
         if (!sftResults.has(start)) sftResults.set(start, await trainSftInWorker(config, data, start, sftThreads, stream, elapsed));
         pairsOf.set(start, await preferencePairs(options, data, start, stream));
-        ready.get(start)!.resolve();
-      } catch (error) {
-        ready.get(start)!.reject(error);
-        throw error;
-      }
+      })();
+      prepared.set(start, done);
+      return done;
     };
     stream.write(`${sftTodo.length} SFT model${sftTodo.length === 1 ? '' : 's'} to train (${sftThreads} gradient thread${sftThreads > 1 ? 's' : ''} each)${sftResults.size ? ` (${sftResults.size} finished before: reused)` : ''}, then ${config.task.pairs} pairs (3/5) and preference runs (4/5): ${runsLine()}; a seed's runs start as soon as its SFT model is ready\n`);
     for (const start of starts) if (sftResults.has(start)) await prepare(start);
@@ -284,7 +279,7 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
     const jobs = [...sftTodo.map((start) => ({ start })), ...bySeed.map((run) => ({ run }))];
     await runPool(jobs, workers, async (job) => {
       if ('start' in job) return prepare(job.start);
-      await ready.get(startOf(job.run.seed))!.promise;
+      await prepared.get(startOf(job.run.seed))!;
       await runPreference(job.run);
     });
     sftSummary();
